@@ -1,0 +1,1 @@
+"""cmek-ml components: Pulumi ComponentResources that keep an ML platform under the customer's keys."""

@@ -1,0 +1,1 @@
+"""GCP: KMS project, key rings and keys, service-agent grants, CMEK storage and registry."""
