@@ -45,6 +45,8 @@ class Registration:
     replace_on_changes: list[str]
     ignore_changes: list[str]
     provider: str
+    raw_inputs: Any = None
+    """The request's protobuf Struct, unknowns and secrets encoded as on the wire."""
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -74,7 +76,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: CloudMocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
-        self.stack_outputs: dict[str, Any] = {}
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    def Invoke(self, request):
+        self.invokes.append((request.tok, rpc.deserialize_properties(request.args)))
+        return super().Invoke(request)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine qualifies a child's type with its parent's whole type chain
@@ -114,6 +120,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 replace_on_changes=list(request.replaceOnChanges),
                 ignore_changes=list(request.ignoreChanges),
                 provider=request.provider,
+                raw_inputs=request.object,
                 id=registered.id if registered else "",
                 state=dict(registered.state) if registered else {},
             )
