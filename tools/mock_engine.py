@@ -177,7 +177,12 @@ def run(
         exported = pulumi.Output.from_input(getattr(root, "outputs", {}))
         outputs.update(_sync_await(exported.future(with_unknowns=True)) or {})
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as error:
+        # What was registered before the failure: an invalid stack must have registered nothing.
+        error.program_run = ProgramRun(monitor=monitor, outputs=outputs)
+        raise
     return ProgramRun(monitor=monitor, outputs=outputs)
 
 
