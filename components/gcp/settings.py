@@ -82,6 +82,7 @@ class GcpSettings:
 
 def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
     region = reader.string("gcpRegion")
+    problems_before = len(reader.problems)
     if region in KMS_MULTI_REGIONS or region.upper() in ("US", "EU", "ASIA"):
         reader.problem(
             "gcpRegion",
@@ -92,7 +93,9 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
     elif region not in REGIONS:
         reader.problem("gcpRegion", region, "unknown region; use one of " + ", ".join(sorted(REGIONS)))
 
+    region_valid = len(reader.problems) == problems_before
     ml_project = reader.matching("gcpMlProjectId", PROJECT_ID, PROJECT_ID_RULE)
+    ml_project_valid = re.fullmatch(PROJECT_ID, ml_project) is not None
     mode = reader.choice("gcpKmsProjectMode", KMS_PROJECT_MODES)
     kms_project = reader.matching("gcpKmsProjectId", PROJECT_ID, PROJECT_ID_RULE, optional=True)
     parent = reader.matching(
@@ -133,7 +136,8 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
         check_value=lambda e: None if re.fullmatch(r"[a-z0-9._-]+@[a-z0-9.-]+\.gserviceaccount\.com", e) else "email must be a Google service account (…@….gserviceaccount.com)",
     )
     buckets = reader.strings("gcpBuckets")
-    for suffix in buckets:
+    # Names derive from the project id: report them only once it is valid, not twice.
+    for suffix in buckets if ml_project_valid else []:
         name = f"{ml_project}-{suffix}"
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]", name) or "goog" in name:
             reader.problem("gcpBuckets", suffix, f"bucket name {name!r} must be 3-63 of a-z 0-9 _ - and not contain 'goog'")
@@ -141,7 +145,8 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
         reader.problem("gcpServices", services, "must include storage when gcpBuckets is not empty (its agent needs the key)")
 
     bucket_location = reader.string("gcpBucketLocation") or region
-    _check_bucket_location(reader, bucket_location, region)
+    if region_valid:
+        _check_bucket_location(reader, bucket_location, region)
 
     repository = reader.matching(
         "gcpArtifactRegistryRepository", r"[a-z][a-z0-9-]{0,61}[a-z0-9]", "must be 2-63 of a-z 0-9 -, starting with a letter", optional=True
