@@ -59,7 +59,7 @@ class KeyRing(pulumi.ComponentResource):
                     parent=self,
                     protect=True,
                     # Create-only in Cloud KMS: show a change as the replacement it is.
-                    replace_on_changes=["destroyScheduledDuration", "versionTemplate.protectionLevel"],
+                    replace_on_changes=["destroyScheduledDuration"],
                 ),
             )
             for key in args.keys

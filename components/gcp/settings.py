@@ -215,5 +215,5 @@ def _check_bucket_location(reader: SettingsReader, bucket_location: str, region:
             "gcpBucketLocation",
             bucket_location,
             f"must be the key's region {region} (a regional bucket's key must be in its region), "
-            "or a multi-region (" + ", ".join(sorted(k for k in ("US", "EU", "ASIA"))) + ") with gcpAllowMultiRegionStorageKey",
+            "or a multi-region (ASIA, EU, US) with gcpAllowMultiRegionStorageKey",
         )

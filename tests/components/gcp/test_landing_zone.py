@@ -57,7 +57,8 @@ def test_keys_refuse_deletion_and_rotate(prod):
         assert key.inputs["labels"] == {"env": "prod", "owner": "ml-platform", "data-class": "confidential"}
         assert key.inputs["keyRing"] == PROD_KEY_RING
         # destroy_scheduled_duration is create-only: a change must show as a replacement.
-        assert "destroyScheduledDuration" in key.replace_on_changes
+        # Only that: a protection-level change applies to new versions, in place.
+        assert key.replace_on_changes == ["destroyScheduledDuration"]
 
 
 def test_dev_uses_one_shared_software_key_in_the_ml_project(dev):
