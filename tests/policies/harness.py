@@ -1,0 +1,136 @@
+"""Drive the cmek-ml policy pack through the analyzer protocol, in process.
+
+The servicer is pulumi-policy 1.21's private `_PolicyAnalyzerServicer`, the object `PolicyPack` serves
+over gRPC (pulumi-policy's own tests call it the same way). Requests are real `analyzer_pb2` messages,
+so properties go through the Struct encoding, including the preview's unknown sentinels.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+import yaml
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as pb
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policies" / "cmek"
+CONFIG_DIR = PACK_DIR.parent / "config"
+if str(PACK_DIR) not in sys.path:
+    sys.path.insert(0, str(PACK_DIR))
+
+import cmek_policies  # noqa: E402  (needs the pack folder on sys.path, as the CLI has it)
+from pulumi_policy import EnforcementLevel  # noqa: E402
+from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: E402
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
+PACK_VERSION = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())["version"]
+POLICIES = {p.name: p for p in cmek_policies.ALL_POLICIES}
+
+_LEVELS = {
+    "advisory": pb.ADVISORY, "mandatory": pb.MANDATORY, "disabled": pb.DISABLED, "remediate": pb.REMEDIATE,
+}
+_LEVEL_NAMES = {v: k for k, v in _LEVELS.items()}
+
+
+def load_config(env: str) -> dict[str, Any]:
+    return json.loads((CONFIG_DIR / f"{env}.json").read_text())
+
+
+def configure_request(pack_config: Mapping[str, Any]) -> pb.ConfigureAnalyzerRequest:
+    """What the CLI sends for `--policy-pack-config`: one entry per policy, `all` and defaults resolved.
+
+    Precedence (Pulumi docs): the policy's own entry > `all` > the policy's level > the pack's level.
+    """
+    request = pb.ConfigureAnalyzerRequest()
+    for name, policy in POLICIES.items():
+        entry = pack_config.get(name, {})
+        entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
+        every = pack_config.get("all")
+        level = (entry.pop("enforcementLevel", None)
+                 or (every if isinstance(every, str) else (every or {}).get("enforcementLevel"))
+                 or (policy.enforcement_level or cmek_policies.ENFORCEMENT_LEVEL).value)
+        properties = {k: spec["default"] for k, spec in policy.config_schema.properties.items() if "default" in spec}
+        properties.update(entry)
+        config = pb.PolicyConfig(enforcementLevel=_LEVELS[level])
+        config.properties.update(properties)
+        request.policyConfig[name].CopyFrom(config)
+    return request
+
+
+@dataclass(frozen=True)
+class Finding:
+    policy: str
+    level: str
+    message: str
+    urn: str
+
+
+@dataclass
+class Res:
+    """A resource as the engine describes it to an analyzer."""
+
+    type: str
+    props: Mapping[str, Any]
+    name: str = "r"
+    protect: bool = False
+    parent: str = ""
+    dependencies: Sequence[str] = ()
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @property
+    def urn(self) -> str:
+        return f"urn:pulumi:dev::cmek-ml::{self.type}::{self.name}"
+
+    def _struct(self) -> struct_pb2.Struct:
+        struct = struct_pb2.Struct()
+        struct.update(self.props)
+        return struct
+
+    def analyze_request(self) -> pb.AnalyzeRequest:
+        return pb.AnalyzeRequest(
+            type=self.type, properties=self._struct(), urn=self.urn, name=self.name,
+            options=pb.AnalyzerResourceOptions(protect=self.protect, parent=self.parent))
+
+    def stack_resource(self) -> pb.AnalyzerResource:
+        return pb.AnalyzerResource(
+            type=self.type, properties=self._struct(), urn=self.urn, name=self.name,
+            options=pb.AnalyzerResourceOptions(protect=self.protect, parent=self.parent),
+            parent=self.parent, dependencies=list(self.dependencies),
+            propertyDependencies={
+                k: pb.AnalyzerPropertyDependencies(urns=list(v)) for k, v in self.property_dependencies.items()})
+
+
+class Analyzer:
+    """The pack's servicer, optionally configured with policies/config/<env>.json or a dict."""
+
+    def __init__(self, config: Optional[Mapping[str, Any] | str] = None) -> None:
+        self.servicer = _PolicyAnalyzerServicer(
+            cmek_policies.PACK_NAME, PACK_VERSION, cmek_policies.ALL_POLICIES,
+            cmek_policies.ENFORCEMENT_LEVEL, None, cmek_policies.DESCRIPTION)
+        if config is not None:
+            self.servicer.Configure(configure_request(load_config(config) if isinstance(config, str) else config), None)
+
+    @staticmethod
+    def _findings(response: pb.AnalyzeResponse) -> list[Finding]:
+        return [Finding(d.policyName, _LEVEL_NAMES[d.enforcementLevel], d.message, d.urn) for d in response.diagnostics]
+
+    def analyze(self, resource: Res) -> list[Finding]:
+        return self._findings(self.servicer.Analyze(resource.analyze_request(), None))
+
+    def analyze_response(self, resource: Res) -> pb.AnalyzeResponse:
+        return self.servicer.Analyze(resource.analyze_request(), None)
+
+    def analyze_stack(self, resources: Sequence[Res]) -> list[Finding]:
+        request = pb.AnalyzeStackRequest(resources=[r.stack_resource() for r in resources])
+        return self._findings(self.servicer.AnalyzeStack(request, None))
+
+
+def of(findings: Sequence[Finding], policy: str) -> list[Finding]:
+    return [f for f in findings if f.policy == policy]
+
+
+__all__ = ["Analyzer", "EnforcementLevel", "Finding", "POLICIES", "Res", "UNKNOWN", "of", "load_config"]
