@@ -10,6 +10,8 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 import pulumi
 
+from components.aws.landing_zone import AwsLandingZone
+from components.aws.settings import read_aws_settings
 from components.gcp.landing_zone import GcpLandingZone
 from components.gcp.settings import read_gcp_settings
 from components.settings import SettingsReader
@@ -22,6 +24,7 @@ class Cloud(NamedTuple):
 
 CLOUDS: dict[str, Cloud] = {
     "gcp": Cloud(read_gcp_settings, GcpLandingZone),
+    "aws": Cloud(read_aws_settings, AwsLandingZone),
 }
 
 

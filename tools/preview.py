@@ -1,24 +1,195 @@
-"""Offline preview: runs a stack's program under Pulumi's mock engine and shows what it would create.
+"""Offline preview: runs a stack's program under Pulumi's mock engine, checks it with the policy pack.
 
-    python -m tools.preview --stack dev
+    python -m tools.preview --stack dev [--policy-config FILE] [--format text|json|sarif]
+                            [--program DIR] [--policy-pack DIR]
+
+It is `pulumi preview --policy-pack policies/cmek --policy-pack-config policies/config/<stack>.json`
+without the CLI or a cloud: the program runs in preview mode (ids and computed outputs unknown,
+as in a first preview), the pack is started and spoken to exactly as the CLI does
+(`tools.analyzer_client`), and the exit code is 1 when a mandatory policy is violated, as
+`pulumi preview` fails. Invalid stack settings print every problem and exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
-from typing import Any, Sequence
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
 
-from tools import mock_engine, stack_config
-from tools.mock_engine import ProgramRun, Registration
+import yaml
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import rpc
+
+from components.settings import ConfigError
+from tools import analyzer_client, mock_engine, stack_config
+from tools.analyzer_client import PackInfo, PolicyAnalyzer, PolicyConfig, PolicyPackError, StackContext, Violation
+from tools.mock_engine import STACK_TYPE, ProgramRun, Registration
+from tools.stack_config import PROJECT_ROOT, StackConfigError
+
+DEFAULT_POLICY_PACK = PROJECT_ROOT / "policies" / "cmek"
+POLICY_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"
+
+EXIT_CLEAN, EXIT_MANDATORY_VIOLATION, EXIT_INVALID = 0, 1, 2
+
+UNKNOWN_DISPLAY = "<unknown>"
+SECRET_DISPLAY = "[secret]"
 
 # The inputs worth seeing in a tree: where data is, and which key protects it.
 SHOWN_INPUTS = (
     "name", "location", "projectId", "service", "rotationPeriod", "destroyScheduledDuration",
     "versionTemplate", "role", "member", "encryption", "kmsKeyName", "publicAccessPrevention",
-    "uniformBucketLevelAccess", "forceDestroy", "deletionPolicy",
+    "uniformBucketLevelAccess", "forceDestroy", "deletionPolicy", "bucket", "accountName", "rules",
+    "kmsKeyId", "resourceConfig", "outputDataConfig", "encryptionConfigurations", "encryptionSpec",
+    "keyVaultKeyUri",
 )
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
+LEVEL_ORDER = ("mandatory", "advisory")
+
+# GitHub code scanning ranks findings by this number (CVSS-like).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+
+# --- What the engine would see --------------------------------------------------------------
+
+
+def display_value(value: Any) -> Any:
+    """A wire-format value for people: unknowns and secrets marked, resource references as URNs."""
+    if value == rpc.UNKNOWN:
+        return UNKNOWN_DISPLAY
+    if isinstance(value, list):
+        return [display_value(v) for v in value]
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return SECRET_DISPLAY
+        if signature == rpc._special_resource_sig:
+            return value.get("urn", UNKNOWN_DISPLAY)
+        return {k: display_value(v) for k, v in value.items()}
+    return value
+
+
+def display_inputs(registration: Registration) -> dict[str, Any]:
+    if registration.raw_inputs is None:
+        return {}
+    return display_value(json_format.MessageToDict(registration.raw_inputs))
+
+
+def _synthetic(urn: str, type_: str, name: str, inputs: dict[str, Any], custom: bool) -> Registration:
+    raw = struct_pb2.Struct()
+    raw.update(inputs)
+    return Registration(
+        urn=urn, type=type_, name=name, parent="", custom=custom, protect=False, dependencies=[],
+        property_dependencies={}, inputs=dict(inputs), aliases=[], retain_on_delete=False,
+        delete_before_replace=False, replace_on_changes=[], ignore_changes=[], provider="", raw_inputs=raw,
+    )
+
+
+def engine_view(run: ProgramRun, context: StackContext) -> list[tuple[Registration, Any]]:
+    """Every resource the engine would analyze, with its provider: the root stack, the program's
+    resources and the default provider of each package (named and configured as the engine does)."""
+    prefix = f"urn:pulumi:{context.stack}::{context.project}::"
+    stack = _synthetic(f"{prefix}{STACK_TYPE}::{context.project}-{context.stack}", STACK_TYPE,
+                       f"{context.project}-{context.stack}", {}, custom=False)
+    by_urn = run.monitor.by_urn()
+    default_providers: dict[str, Registration] = {}
+    view: list[tuple[Registration, Any]] = [(stack, None)]
+    for registration in run.resources:
+        provider = None
+        package = registration.type.split(":", 1)[0]
+        if registration.provider:
+            explicit = by_urn.get(registration.provider.rsplit("::", 1)[0])
+            provider = analyzer_client.provider_resource(explicit) if explicit else None
+        elif registration.custom and package != "pulumi":
+            if package not in default_providers:
+                name = analyzer_client.default_provider_name(package)
+                settings = {k.split(":", 1)[1]: v for k, v in context.config.items() if k.startswith(f"{package}:")}
+                default_providers[package] = _synthetic(
+                    f"{prefix}pulumi:providers:{package}::{name}", f"pulumi:providers:{package}", name,
+                    settings, custom=True,
+                )
+                view.append((default_providers[package], None))
+            provider = analyzer_client.provider_resource(default_providers[package])
+        view.append((registration, provider))
+    return view
+
+
+@dataclass
+class PreviewResult:
+    context: StackContext
+    run: ProgramRun
+    resources: list[Registration]
+    """Everything analyzed: the root stack, the program's resources, default providers."""
+    pack: PackInfo
+    pack_dir: Path
+    policy_config_path: Optional[Path]
+    enforcement: dict[str, str]
+    """The enforcement level each policy ran at, after the config was reconciled."""
+    violations: list[Violation]
+
+    @property
+    def has_mandatory_violation(self) -> bool:
+        return any(v.mandatory for v in self.violations)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_MANDATORY_VIOLATION if self.has_mandatory_violation else EXIT_CLEAN
+
+
+def stack_context(stack: str, config: dict[str, str]) -> StackContext:
+    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
+    tags = {"pulumi:project": project["name"], "pulumi:runtime": "python"}
+    if project.get("description"):
+        tags["pulumi:description"] = project["description"]
+    return StackContext(project=project["name"], stack=stack, config=config, tags=tags)
+
+
+def analyze(
+    run_program: Callable[[], ProgramRun],
+    context: StackContext,
+    pack_dir: Path = DEFAULT_POLICY_PACK,
+    policy_config_path: Optional[Path] = None,
+) -> PreviewResult:
+    """Runs the program and the pack side by side (the pack boots while the program runs), then
+    sends Configure, Analyze for each resource and AnalyzeStack. The pack is always stopped."""
+    given: dict[str, PolicyConfig] = (
+        analyzer_client.load_policy_config(policy_config_path) if policy_config_path else {}
+    )
+    pack = PolicyAnalyzer(pack_dir, context)
+    pack.launch()
+    try:
+        run = run_program()
+        pack.connect()
+        reconciled = pack.configure(given)
+        view = engine_view(run, context)
+        urn_for = run.monitor.make_urn
+        resources = [
+            analyzer_client.analyzer_resource(r, provider, analyzer_client.alias_urns(r, urn_for))
+            for r, provider in view
+        ]
+        violations = pack.analyze_many(resources) + pack.analyze_stack(resources)
+        return PreviewResult(
+            context=context, run=run, resources=[r for r, _ in view], pack=pack.info(),
+            pack_dir=Path(pack_dir), policy_config_path=policy_config_path,
+            enforcement={name: c.enforcement_level for name, c in reconciled.items() if name != "all"},
+            violations=violations,
+        )
+    finally:
+        pack.close()
+
+
+def default_policy_config(stack: str) -> Optional[Path]:
+    candidate = POLICY_CONFIG_DIR / f"{stack}.json"
+    return candidate if candidate.exists() else None
+
+
+# --- Output -----------------------------------------------------------------------------------
 
 
 def _children(run: ProgramRun) -> dict[str, list[Registration]]:
@@ -36,9 +207,10 @@ def render_tree(run: ProgramRun) -> list[str]:
         for r in sorted(tree.get(parent, []), key=lambda r: (r.type, r.name)):
             flags = " [protect]" if r.protect else ""
             lines.append(f"{'    ' * depth}+ {r.type}  {r.name}{flags}")
+            inputs = display_inputs(r)
             for key in SHOWN_INPUTS:
-                if key in r.inputs and r.inputs[key] not in (None, {}, []):
-                    lines.append(f"{'    ' * (depth + 1)}  {key}: {json.dumps(r.inputs[key], default=str)}")
+                if key in inputs and inputs[key] not in (None, {}, []):
+                    lines.append(f"{'    ' * (depth + 1)}  {key}: {json.dumps(inputs[key])}")
             walk(r.urn, depth + 1)
 
     roots = {r.parent for r in run.resources} - {r.urn for r in run.resources}
@@ -47,23 +219,214 @@ def render_tree(run: ProgramRun) -> list[str]:
     return lines
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.preview", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
-    args = parser.parse_args(argv)
+def _by_urn(result: PreviewResult) -> dict[str, Registration]:
+    return {r.urn: r for r in result.resources}
 
-    config = stack_config.resolve(args.stack)
-    run = mock_engine.run_project_program(config, stack=args.stack)
-    print(f"Previewing stack {args.stack} (mock engine, no cloud calls)\n")
-    print("\n".join(render_tree(run)))
-    print(f"\nResources: {len(run.resources)} to create")
-    print("\nOutputs:")
-    print(json.dumps(run.outputs, indent=2, default=_unknown))
-    return 0
+
+def _violation_sort_key(v: Violation):
+    return (LEVEL_ORDER.index(v.enforcement_level) if v.enforcement_level in LEVEL_ORDER else len(LEVEL_ORDER),
+            SEVERITY_ORDER.index(v.severity) if v.severity in SEVERITY_ORDER else len(SEVERITY_ORDER),
+            v.policy_name, v.urn)
+
+
+def render_text(result: PreviewResult) -> str:
+    ctx = result.context
+    config = _relative(result.policy_config_path) if result.policy_config_path else "none (each policy at its own level)"
+    lines = [
+        f"Previewing stack {ctx.stack} (mock engine, no cloud calls)",
+        f"Policy pack {result.pack.name}@v{result.pack.version} ({_relative(result.pack_dir)}), config: {config}",
+        "",
+        f"+ {STACK_TYPE}  {ctx.project}-{ctx.stack}",
+        *("    " + line for line in render_tree(result.run)),
+        "",
+        f"Resources: {len(result.run.resources)} to create",
+        "",
+        "Outputs:",
+        json.dumps(result.run.outputs, indent=2, default=_unknown),
+        "",
+    ]
+    by_urn = _by_urn(result)
+    if not result.violations:
+        lines.append(f"Policies: no violations ({len(result.enforcement)} policies)")
+    else:
+        lines.append("Policy violations:")
+    for level in sorted({v.enforcement_level for v in result.violations},
+                        key=lambda l: LEVEL_ORDER.index(l) if l in LEVEL_ORDER else len(LEVEL_ORDER)):
+        found = sorted((v for v in result.violations if v.enforcement_level == level), key=_violation_sort_key)
+        lines.append(f"  {level} ({len(found)}):")
+        for v in found:
+            resource = by_urn.get(v.urn)
+            where = f"{resource.type}  {resource.name}" if resource else (v.urn or "(stack)")
+            lines.append(f"    [{v.severity or 'unspecified'}] {v.policy_name}  {where}")
+            lines.extend(f"        {line}" for line in v.message.splitlines())
+    mandatory = sum(v.mandatory for v in result.violations)
+    lines += ["", f"{mandatory} mandatory, {len(result.violations) - mandatory} other policy violations"
+                  + ("; the preview fails, as `pulumi preview` would" if mandatory else "")]
+    return "\n".join(lines)
+
+
+def _violation_json(v: Violation) -> dict[str, Any]:
+    return {
+        "policy": v.policy_name, "policyPack": v.policy_pack, "policyPackVersion": v.policy_pack_version,
+        "urn": v.urn, "enforcementLevel": v.enforcement_level, "severity": v.severity,
+        "description": v.description, "message": v.message,
+    }
+
+
+def render_json(result: PreviewResult) -> str:
+    resources = [
+        {
+            "urn": r.urn, "type": r.type, "name": r.name, "custom": r.custom,
+            "inputs": display_inputs(r),
+            "options": {
+                "protect": r.protect, "parent": r.parent, "dependencies": r.dependencies,
+                "propertyDependencies": {k: v for k, v in r.property_dependencies.items() if v},
+                "aliases": r.aliases, "provider": r.provider, "ignoreChanges": r.ignore_changes,
+                "deleteBeforeReplace": r.delete_before_replace, "retainOnDelete": r.retain_on_delete,
+            },
+        }
+        for r in result.resources
+    ]
+    mandatory = sum(v.mandatory for v in result.violations)
+    document = {
+        "stack": result.context.stack,
+        "project": result.context.project,
+        "policyPacks": [{
+            "name": result.pack.name, "version": result.pack.version, "path": _relative(result.pack_dir),
+            "config": _relative(result.policy_config_path) if result.policy_config_path else None,
+            "enforcement": result.enforcement,
+        }],
+        "resources": resources,
+        "outputs": result.run.outputs,
+        "violations": [_violation_json(v) for v in sorted(result.violations, key=_violation_sort_key)],
+        "summary": {"resources": len(resources), "mandatory": mandatory,
+                    "advisory": len(result.violations) - mandatory, "exitCode": result.exit_code},
+    }
+    return json.dumps(document, indent=2, default=_unknown)
+
+
+def render_sarif(result: PreviewResult, program_path: str) -> str:
+    """SARIF 2.1.0 for code-scanning tools: one rule per policy, one result per violation."""
+    policies = result.pack.policies
+    rule_index = {p.name: i for i, p in enumerate(policies)}
+    rules = []
+    for p in policies:
+        level = result.enforcement.get(p.name, p.enforcement_level)
+        rule = {
+            "id": p.name,
+            "name": p.display_name or p.name,
+            "shortDescription": {"text": p.description},
+            "fullDescription": {"text": p.description},
+            "help": {"text": p.remediation_steps or p.description},
+            "defaultConfiguration": {"level": _sarif_level(level), "enabled": level != "disabled"},
+            "properties": {
+                "severity": p.severity, "enforcementLevel": level, "policyType": p.policy_type,
+                "tags": ["security", *p.tags], **({"framework": dict(p.framework)} if p.framework else {}),
+                **({"security-severity": SECURITY_SEVERITY[p.severity]} if p.severity in SECURITY_SEVERITY else {}),
+            },
+        }
+        if p.url:
+            rule["helpUri"] = p.url
+        rules.append(rule)
+
+    by_urn = _by_urn(result)
+    results = []
+    for v in sorted(result.violations, key=_violation_sort_key):
+        resource = by_urn.get(v.urn)
+        logical = {"fullyQualifiedName": v.urn, "kind": "resource"}
+        if resource:
+            logical.update(name=resource.name, decoratedName=resource.type)
+        entry = {
+            "ruleId": v.policy_name,
+            "level": _sarif_level(v.enforcement_level),
+            "message": {"text": v.message},
+            "locations": [{
+                "physicalLocation": {"artifactLocation": {"uri": program_path}},
+                "logicalLocations": [logical],
+            }],
+            "partialFingerprints": {
+                "pulumiPolicyUrn/v1": hashlib.sha256(f"{v.policy_name}\n{v.urn}".encode()).hexdigest(),
+            },
+            "properties": {"enforcementLevel": v.enforcement_level, "severity": v.severity,
+                           "policyPack": f"{v.policy_pack}@v{v.policy_pack_version}"},
+        }
+        if v.policy_name in rule_index:
+            entry["ruleIndex"] = rule_index[v.policy_name]
+        results.append(entry)
+
+    document = {
+        "version": "2.1.0",
+        "$schema": SARIF_SCHEMA,
+        "runs": [{
+            "tool": {"driver": {
+                "name": result.pack.name,
+                "version": result.pack.version,
+                "informationUri": "https://www.pulumi.com/docs/insights/policy/",
+                "rules": rules,
+            }},
+            "automationDetails": {"id": f"{result.context.project}/{result.context.stack}/"},
+            "invocations": [{"executionSuccessful": True, "exitCode": result.exit_code}],
+            "results": results,
+        }],
+    }
+    return json.dumps(document, indent=2)
+
+
+def _sarif_level(enforcement_level: str) -> str:
+    return {"mandatory": "error", "remediate": "error", "advisory": "warning"}.get(enforcement_level, "none")
 
 
 def _unknown(value: Any) -> str:
-    return "<unknown>"
+    return UNKNOWN_DISPLAY
+
+
+# --- Command line -------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.preview", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
+    parser.add_argument("--policy-config", type=Path,
+                        help="policy pack config JSON, as for --policy-pack-config "
+                             "(default: policies/config/<stack>.json if it exists)")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--program", type=Path, default=PROJECT_ROOT,
+                        help="folder whose __main__.py is the program (default: the project)")
+    parser.add_argument("--policy-pack", type=Path, default=DEFAULT_POLICY_PACK,
+                        help="policy pack folder (default: policies/cmek)")
+    args = parser.parse_args(argv)
+
+    program_dir = args.program.resolve()
+    policy_config = args.policy_config or default_policy_config(args.stack)
+    try:
+        config = stack_config.resolve(args.stack)
+        context = stack_context(args.stack, config)
+        result = analyze(
+            lambda: mock_engine.run_project_program(config, stack=args.stack, preview=True, program_dir=program_dir),
+            context, args.policy_pack, policy_config,
+        )
+    except (ConfigError, StackConfigError, PolicyPackError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except Exception:  # pylint: disable=broad-except  # the program itself failed, as `pulumi preview` reports
+        traceback.print_exc()
+        print("error: the program failed; nothing was analyzed", file=sys.stderr)
+        return EXIT_INVALID
+
+    if args.format == "json":
+        print(render_json(result))
+    elif args.format == "sarif":
+        print(render_sarif(result, _relative(program_dir / "__main__.py")))
+    else:
+        print(render_text(result))
+    return result.exit_code
+
+
+def _relative(path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 if __name__ == "__main__":

@@ -60,3 +60,4 @@ class World:
 
 # Each cloud's handlers register themselves on import.
 from tools.mocks import gcp  # noqa: E402,F401  pylint: disable=wrong-import-position
+from tools.mocks import aws  # noqa: E402,F401  pylint: disable=wrong-import-position

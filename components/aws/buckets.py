@@ -1,0 +1,135 @@
+"""An S3 bucket whose objects are encrypted under the customer's key, and only that key."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+ENCRYPTION_HEADER = "s3:x-amz-server-side-encryption"
+
+
+def bucket_policy_document(bucket_arn: str, key_arn: str, deny_uploads_without_kms_key_header: bool) -> dict[str, Any]:
+    """TLS only; uploads may not name another key or another kind of encryption.
+
+    Uploads that name no key get the bucket's default key, which is ours. Denying them too
+    (`deny_uploads_without_kms_key_header`) breaks SageMaker SDK uploads and model repacks,
+    which send no header (aws/sagemaker-python-sdk#1253, #3699), hence `...IfExists` by default.
+    """
+    objects = f"{bucket_arn}/*"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyUploadsEncryptedWithAnotherKey",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringNotEqualsIfExists": {KMS_KEY_HEADER: key_arn}},
+        },
+        {
+            "Sid": "DenyUploadsWithAnotherEncryption",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringNotEqualsIfExists": {ENCRYPTION_HEADER: "aws:kms"}},
+        },
+    ]
+    if deny_uploads_without_kms_key_header:
+        statements.append(
+            {
+                "Sid": "DenyUploadsWithoutKmsKeyHeader",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"Null": {KMS_KEY_HEADER: "true"}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass
+class KmsBucketArgs:
+    bucket: str
+    """Globally unique bucket name."""
+    kms_key_arn: pulumi.Input[str]
+    """Default key for new objects, and the only key uploads may name."""
+    deny_uploads_without_kms_key_header: bool = False
+    """Strict mode: also deny uploads that send no key header (breaks SageMaker SDK uploads)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class KmsBucket(pulumi.ComponentResource):
+    """SSE-KMS with a bucket key, no public access, owner-enforced, versioned, no `force_destroy`."""
+
+    bucket: aws.s3.Bucket
+    encryption: aws.s3.BucketServerSideEncryptionConfiguration
+    public_access_block: aws.s3.BucketPublicAccessBlock
+    ownership: aws.s3.BucketOwnershipControls
+    versioning: aws.s3.BucketVersioning
+    policy: aws.s3.BucketPolicy
+
+    def __init__(self, name: str, args: KmsBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("cmek-ml:aws:KmsBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket", bucket=args.bucket, force_destroy=False, tags=dict(args.tags), opts=child
+        )
+        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": args.kms_key_arn,
+                    },
+                    # One data key per bucket instead of a KMS call per object: cost and throttling.
+                    "bucket_key_enabled": True,
+                    # Customer-provided keys would bypass the customer-managed key entirely.
+                    "blocked_encryption_types": ["SSE-C"],
+                }
+            ],
+            opts=child,
+        )
+        self.public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        self.ownership = aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        self.versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+        )
+        self.policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=self.bucket.id,
+            policy=pulumi.Output.all(self.bucket.arn, args.kms_key_arn).apply(
+                lambda arns: json.dumps(bucket_policy_document(arns[0], arns[1], args.deny_uploads_without_kms_key_header))
+            ),
+            # Concurrent PutPublicAccessBlock and PutBucketPolicy calls fail with OperationAborted.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+        )
+        self.register_outputs({"name": self.bucket.id, "arn": self.bucket.arn})

@@ -1,0 +1,40 @@
+"""CloudWatch log groups of SageMaker jobs, encrypted with the customer's key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass
+class KmsLogGroupsArgs:
+    names: Sequence[str]
+    """Log group names, such as /aws/sagemaker/TrainingJobs."""
+    kms_key_arn: pulumi.Input[str]
+    """Its key policy must let CloudWatch Logs use it for these groups, or creation fails."""
+    retention_in_days: int
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class KmsLogGroups(pulumi.ComponentResource):
+    """Created before SageMaker's first job would create them unencrypted, with no retention."""
+
+    log_groups: dict[str, aws.cloudwatch.LogGroup]
+
+    def __init__(self, name: str, args: KmsLogGroupsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("cmek-ml:aws:KmsLogGroups", name, None, opts)
+        self.log_groups = {
+            group: aws.cloudwatch.LogGroup(
+                f"{name}-{group.rsplit('/', 1)[-1]}",
+                name=group,
+                kms_key_id=args.kms_key_arn,
+                retention_in_days=args.retention_in_days,
+                tags=dict(args.tags),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for group in args.names
+        }
+        self.register_outputs({"arns": {g: lg.arn for g, lg in self.log_groups.items()}})
