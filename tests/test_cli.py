@@ -34,4 +34,12 @@ def test_cli_reads_every_stack_like_the_offline_tools(tmp_path):
         cli_values = {k: v.get("value") for k, v in json.loads(shown.stdout).items()}
         offline = stack_config.resolve(stack)
         for key, value in cli_values.items():
-            assert offline[key] == value, f"{stack}: {key}"
+            assert _parsed(offline[key]) == _parsed(value), f"{stack}: {key}"
+
+
+def _parsed(value):
+    """Config values are strings; arrays and booleans are JSON inside them."""
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
