@@ -7,11 +7,11 @@ the same name. Modules use relative imports only.
 
 from pulumi_policy import EnforcementLevel
 
-from . import gcp
+from . import aws, azure, gcp, stack
 
 PACK_NAME = "cmek-ml"
 DESCRIPTION = "Blocks ML-platform data left on provider-managed keys (GCP, AWS, Azure), and keys that can be lost."
 # Secure by default: a run without --policy-pack-config blocks; policies/config/dev.json relaxes.
 ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 
-ALL_POLICIES = [*gcp.POLICIES]
+ALL_POLICIES = [*gcp.POLICIES, *aws.POLICIES, *azure.POLICIES, *stack.POLICIES]

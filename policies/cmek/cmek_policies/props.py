@@ -68,6 +68,8 @@ def lookup(props: Any, *path: str | int) -> Any:
     """
     node = props
     for step in path:
+        if node is UNKNOWN:
+            return UNKNOWN
         node = _unwrap(node)
         if isinstance(node, Mapping) and isinstance(step, str):
             node = node.get(step)
@@ -101,6 +103,11 @@ def keys(value: Any) -> list[str]:
     """The keys of a map read by `lookup` (keys themselves are always known)."""
     target = _unwrap(value)
     return list(target) if isinstance(target, Mapping) else []
+
+
+def known(value: Any) -> bool:
+    """Set, and already known."""
+    return value is not UNKNOWN and value is not None
 
 
 def present(value: Any) -> bool:
