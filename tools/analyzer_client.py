@@ -313,13 +313,16 @@ def provider_resource(registration: Registration) -> analyzer_pb2.AnalyzerProvid
     )
 
 
-def default_provider_name(package: str) -> str:
-    """`default_10_2_0` for pulumi-gcp 10.2.0, as the engine names default providers."""
+def default_provider(package: str, config: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The name and inputs the engine gives a package's default provider: `default_10_2_0` for
+    pulumi-gcp 10.2.0, configured by the stack's `<package>:*` keys and the plugin version."""
+    inputs = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{package}:")}
     try:
         version = metadata.version(f"pulumi-{package}")
     except metadata.PackageNotFoundError:
-        return "default"
-    return "default_" + version.replace(".", "_").replace("-", "_").replace("+", "_")
+        return "default", inputs
+    inputs["version"] = version
+    return "default_" + version.replace(".", "_").replace("-", "_").replace("+", "_"), inputs
 
 
 # --- The pack process --------------------------------------------------------------------------

@@ -108,11 +108,10 @@ def engine_view(run: ProgramRun, context: StackContext) -> list[tuple[Registrati
             provider = analyzer_client.provider_resource(explicit) if explicit else None
         elif registration.custom and package != "pulumi":
             if package not in default_providers:
-                name = analyzer_client.default_provider_name(package)
-                settings = {k.split(":", 1)[1]: v for k, v in context.config.items() if k.startswith(f"{package}:")}
+                name, inputs = analyzer_client.default_provider(package, context.config)
                 default_providers[package] = _synthetic(
                     f"{prefix}pulumi:providers:{package}::{name}", f"pulumi:providers:{package}", name,
-                    settings, custom=True,
+                    inputs, custom=True,
                 )
                 view.append((default_providers[package], None))
             provider = analyzer_client.provider_resource(default_providers[package])
@@ -187,6 +186,20 @@ def analyze(
 def default_policy_config(stack: str) -> Optional[Path]:
     candidate = POLICY_CONFIG_DIR / f"{stack}.json"
     return candidate if candidate.exists() else None
+
+
+def preview(
+    stack: str,
+    program_dir: Path = PROJECT_ROOT,
+    pack_dir: Path = DEFAULT_POLICY_PACK,
+    policy_config_path: Optional[Path] = None,
+) -> PreviewResult:
+    """The offline `pulumi preview --policy-pack` of `stack`: its config, `program_dir/__main__.py`."""
+    config = stack_config.resolve(stack)
+    return analyze(
+        lambda: mock_engine.run_project_program(config, stack=stack, preview=True, program_dir=program_dir),
+        stack_context(stack, config), pack_dir, policy_config_path,
+    )
 
 
 # --- Output -----------------------------------------------------------------------------------
@@ -399,12 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     program_dir = args.program.resolve()
     policy_config = args.policy_config or default_policy_config(args.stack)
     try:
-        config = stack_config.resolve(args.stack)
-        context = stack_context(args.stack, config)
-        result = analyze(
-            lambda: mock_engine.run_project_program(config, stack=args.stack, preview=True, program_dir=program_dir),
-            context, args.policy_pack, policy_config,
-        )
+        result = preview(args.stack, program_dir, args.policy_pack, policy_config)
     except (ConfigError, StackConfigError, PolicyPackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
