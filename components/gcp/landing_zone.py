@@ -1,4 +1,5 @@
-"""The GCP half of the platform: KMS project, keys, agent grants, CMEK storage and registry."""
+"""The GCP half of the platform: KMS project, keys, agent grants, CMEK storage and registry, and
+the workloads that use them (training, Dataflow, training logs, Confidential Space, org policies)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,33 @@ import pulumi_gcp as gcp
 
 from components.gcp.artifact_registry import CmekRepository, CmekRepositoryArgs
 from components.gcp.bucket import CmekBucket, CmekBucketArgs
+from components.gcp.confidential_space import (
+    ConfidentialModelOwner,
+    ConfidentialWorkloadOperator,
+    ModelOwnerArgs,
+    OperatorArgs,
+)
+from components.gcp.dataflow import (
+    CmekDataflowJob,
+    CmekDataflowJobArgs,
+    DataflowBuckets,
+    DataflowBucketsArgs,
+    pipeline_state_outside_cmek,
+)
 from components.gcp.key_grants import KeyGrants, KeyUse
 from components.gcp.keys import KeyRing, KeyRingArgs
 from components.gcp.kms_project import KmsProject, KmsProjectArgs
 from components.gcp.locations import is_multi_region_bucket
+from components.gcp.logging_bucket import CmekLogBucket, CmekLogBucketArgs
+from components.gcp.org_policies import CmekOrgPolicies, CmekOrgPoliciesArgs, restrictable_services
 from components.gcp.service_agents import ServiceAgents, ServiceAgentsArgs, catalogue
 from components.gcp.settings import GcpSettings
-from components.gcp.training import ai_platform_exports
+from components.gcp.training import ai_platform_exports, vertex_exports
+from components.gcp.vertex import VertexResources, VertexResourcesArgs
 
 SHARED_KEY = "shared"
+# Decrypt-only for an external attested workload: never shared with the platform's services.
+MODEL_SHARING_KEY = "model-sharing"
 
 
 class KeyPlan:
@@ -40,6 +59,8 @@ class KeyPlan:
         regional = {self.key_for(s) for s in self.settings.services}
         if self.multi_region_storage:
             regional.discard(self.key_for("storage"))
+        if self.settings.workloads.confidential_space.key_decrypt:
+            regional.add(MODEL_SHARING_KEY)
         return sorted(regional)
 
 
@@ -176,6 +197,163 @@ class GcpLandingZone(pulumi.ComponentResource):
                 else "gs://BUCKET/jobs/JOB_ID"
             )
             self.exports["aiPlatformTraining"] = ai_platform_exports(
-                grants.usable_key_ids[plan.key_for("ml")], settings.region, job_dir
+                grants.usable_key_ids[plan.key_for("ml")],
+                settings.region,
+                job_dir,
+                settings.workloads.training.scale_tier,
             )
+        self._build_workloads(name, settings, plan, grants)
         self.register_outputs(self.exports)
+
+    def _usable(self, plan: KeyPlan, grants: KeyGrants, service: str) -> tuple[pulumi.Output[str], list]:
+        """The key a service uses, resolving after its agents' grants, and those grants."""
+        key = plan.key_for(service)
+        return grants.usable_key_ids[key], grants.grants.get((key, service), [])
+
+    def _build_workloads(self, name: str, settings: GcpSettings, plan: KeyPlan, grants: KeyGrants) -> None:
+        workloads = settings.workloads
+        project, region = settings.ml_project, settings.region
+
+        if "aiplatform" in settings.services:
+            vertex_key, vertex_grants = self._usable(plan, grants, "aiplatform")
+            self.exports["vertexTraining"] = vertex_exports(vertex_key, project, region, workloads.training)
+            if workloads.training.vertex_resources:
+                self.vertex = VertexResources(
+                    f"{name}-vertex",
+                    VertexResourcesArgs(
+                        project=project,
+                        region=region,
+                        kms_key_name=vertex_key,
+                        resources=workloads.training.vertex_resources,
+                        labels=settings.labels,
+                    ),
+                    pulumi.ResourceOptions(parent=self, depends_on=vertex_grants),
+                )
+                self.exports["vertexResources"] = {k: r.id for k, r in self.vertex.created.items()}
+
+        storage_key, storage_grants = (
+            self._usable(plan, grants, "storage") if "storage" in settings.services else (None, [])
+        )
+        if workloads.dataflow.enabled:
+            pipeline_key, pipeline_grants = self._usable(plan, grants, "dataflow")
+            self.dataflow = DataflowBuckets(
+                f"{name}-dataflow",
+                DataflowBucketsArgs(
+                    project=project,
+                    region=region,
+                    temp_bucket=settings.bucket_name("dataflow-temp"),
+                    staging_bucket=settings.bucket_name("dataflow-staging"),
+                    bucket_location=settings.bucket_location,
+                    storage_kms_key_name=storage_key,
+                    storage_grants=storage_grants,
+                    pipeline_kms_key_name=pipeline_key,
+                    labels=settings.labels,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            job = workloads.dataflow.job
+            self.exports["dataflow"] = {
+                **self.dataflow.exports,
+                "outsideCmek": pipeline_state_outside_cmek(bool(job and job.streaming_engine)),
+            }
+            if job:
+                self.dataflow_job = CmekDataflowJob(
+                    f"{name}-dataflow-job",
+                    CmekDataflowJobArgs(
+                        project=project,
+                        region=region,
+                        job_name=job.name,
+                        kind=job.kind,
+                        template=job.template,
+                        kms_key_name=pipeline_key,
+                        temp_location=self.dataflow.exports["tempLocation"],
+                        staging_location=self.dataflow.exports["stagingLocation"],
+                        parameters=job.parameters,
+                        streaming_engine=job.streaming_engine,
+                        require_full_cmek=workloads.dataflow.require_full_cmek,
+                        labels=settings.labels,
+                    ),
+                    pulumi.ResourceOptions(parent=self, depends_on=pipeline_grants),
+                )
+                self.exports["dataflow"]["jobId"] = self.dataflow_job.job.id
+
+        if workloads.training_logs.enabled:
+            logs_key, logs_grants = self._usable(plan, grants, "logging")
+            self.training_logs = CmekLogBucket(
+                f"{name}-training-logs",
+                CmekLogBucketArgs(
+                    project=project,
+                    location=region,
+                    bucket_id=workloads.training_logs.bucket_id,
+                    kms_key_name=logs_key,
+                    retention_days=workloads.training_logs.retention_days,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=logs_grants),
+            )
+            self.exports["trainingLogs"] = {
+                "bucket": self.training_logs.bucket.name,
+                "sink": self.training_logs.sink.name,
+                "filter": self.training_logs.sink.filter,
+            }
+
+        space = workloads.confidential_space
+        if space.parties:
+            self.exports["confidentialSpace"] = {}
+        if space.model_owner:
+            self.model_owner = ConfidentialModelOwner(
+                f"{name}-cs-owner",
+                ModelOwnerArgs(
+                    project=project,
+                    model_bucket=settings.bucket_name("cs-model"),
+                    bucket_location=settings.bucket_location,
+                    storage_kms_key_name=storage_key,
+                    storage_grants=storage_grants,
+                    pool_id=space.pool_id,
+                    image_digest=space.image_digest,
+                    image_reference=space.image_reference,
+                    workload_service_account=space.workload_service_account,
+                    decrypt_key_id=grants.usable_key_ids[MODEL_SHARING_KEY] if space.key_decrypt else None,
+                    labels=settings.labels,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.exports["confidentialSpace"]["modelOwner"] = self.model_owner.exports
+        if space.operator:
+            registry_key, registry_grants = self._usable(plan, grants, "artifactregistry")
+            self.operator = ConfidentialWorkloadOperator(
+                f"{name}-cs-operator",
+                OperatorArgs(
+                    project=project,
+                    region=region,
+                    zone=space.zone,
+                    input_bucket=settings.bucket_name("cs-input"),
+                    result_bucket=settings.bucket_name("cs-results"),
+                    bucket_location=settings.bucket_location,
+                    storage_kms_key_name=storage_key,
+                    storage_grants=storage_grants,
+                    registry_kms_key_name=registry_key,
+                    registry_grants=registry_grants,
+                    repository_id=space.repository,
+                    workload_account_id=space.workload_account_id,
+                    image_reference=space.image_reference,
+                    boot_disk_kms_key_name=(
+                        self._usable(plan, grants, "compute")[0] if "compute" in settings.services else None
+                    ),
+                    labels=settings.labels,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.exports["confidentialSpace"]["operator"] = self.operator.exports
+
+        if workloads.org_policies.enabled:
+            policies = workloads.org_policies
+            self.org_policies = CmekOrgPolicies(
+                f"{name}-org-policies",
+                CmekOrgPoliciesArgs(
+                    parent=f"projects/{project}" if policies.scope == "project" else policies.parent,
+                    non_cmek_denied_services=restrictable_services([catalogue()[s].api for s in settings.services]),
+                    kms_project=settings.kms_project,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.exports["orgPolicies"] = self.org_policies.exports

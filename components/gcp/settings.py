@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from components.gcp.locations import (
@@ -13,6 +13,7 @@ from components.gcp.locations import (
     key_location_for_bucket,
 )
 from components.gcp.service_agents import catalogue
+from components.gcp.workload_settings import WorkloadSettings, read_workload_settings
 from components.settings import SettingsReader
 
 PROJECT_ID = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
@@ -66,6 +67,8 @@ class GcpSettings:
     bucket_location: str
     registry_repository: str
     """Artifact Registry repository id; empty for none."""
+    workloads: WorkloadSettings = field(default_factory=WorkloadSettings)
+    """Training, Dataflow, training logs, Confidential Space and org policies (issue #6)."""
 
     @property
     def storage_key_location(self) -> str:
@@ -172,6 +175,7 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
         buckets=buckets,
         bucket_location=bucket_location,
         registry_repository=repository,
+        workloads=read_workload_settings(reader, region, ml_project, services),
     )
 
 

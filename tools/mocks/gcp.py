@@ -109,3 +109,87 @@ def _logging_settings(world: World, args: Mapping[str, Any]):
         "kmsServiceAccountId": f"service-{number}@gcp-sa-logging.iam.gserviceaccount.com",
         "loggingServiceAccountId": f"service-{number}@gcp-sa-logging.iam.gserviceaccount.com",
     }
+
+
+# --- Workloads (issue #6) ---------------------------------------------------------------
+
+
+@resource("gcp:serviceaccount/account:Account")
+def _service_account(world: World, name: str, inputs: Mapping[str, Any]):
+    project = _project(world, inputs)
+    email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
+    return f"projects/{project}/serviceAccounts/{email}", {
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "name": f"projects/{project}/serviceAccounts/{email}",
+        "uniqueId": str(int(world.project_number(email)) * 10),
+    }
+
+
+@resource("gcp:iam/workloadIdentityPool:WorkloadIdentityPool")
+def _workload_identity_pool(world: World, name: str, inputs: Mapping[str, Any]):
+    # Pools are always global and named by project number.
+    number = world.project_number(_project(world, inputs))
+    pool = f"projects/{number}/locations/global/workloadIdentityPools/{inputs['workloadIdentityPoolId']}"
+    return pool, {"name": pool, "state": "ACTIVE"}
+
+
+@resource("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
+def _workload_identity_pool_provider(world: World, name: str, inputs: Mapping[str, Any]):
+    number = world.project_number(_project(world, inputs))
+    provider = (
+        f"projects/{number}/locations/global/workloadIdentityPools/{inputs['workloadIdentityPoolId']}"
+        f"/providers/{inputs['workloadIdentityPoolProviderId']}"
+    )
+    return provider, {"name": provider, "state": "ACTIVE"}
+
+
+@resource("gcp:logging/projectBucketConfig:ProjectBucketConfig")
+def _log_bucket(world: World, name: str, inputs: Mapping[str, Any]):
+    project = _project(world, inputs)
+    bucket = f"projects/{project}/locations/{inputs['location']}/buckets/{inputs['bucketId']}"
+    cmek = dict(inputs.get("cmekSettings") or {})
+    if cmek:
+        cmek.update(
+            name=f"projects/{project}/cmekSettings",
+            serviceAccountId=f"service-{world.project_number(project)}@gcp-sa-logging.iam.gserviceaccount.com",
+        )
+    return bucket, {"name": bucket, "cmekSettings": cmek, "lifecycleState": "ACTIVE"}
+
+
+@resource("gcp:logging/projectSink:ProjectSink")
+def _log_sink(world: World, name: str, inputs: Mapping[str, Any]):
+    project = _project(world, inputs)
+    writer = f"serviceAccount:service-{world.project_number(project)}@gcp-sa-logging.iam.gserviceaccount.com"
+    return f"projects/{project}/sinks/{inputs['name']}", {"writerIdentity": writer}
+
+
+@resource("gcp:orgpolicy/policy:Policy")
+def _org_policy(world: World, name: str, inputs: Mapping[str, Any]):
+    return inputs["name"], {"etag": "mock-etag"}
+
+
+def _vertex_handler(collection: str, server_assigned_id: bool):
+    """Tensorboards and datasets get a numeric id from the server; the others are named."""
+
+    def handler(world: World, name: str, inputs: Mapping[str, Any]):
+        resource_id = world.project_number(name) if server_assigned_id else inputs["name"]
+        full = f"projects/{_project(world, inputs)}/locations/{inputs['region']}/{collection}/{resource_id}"
+        return full, {"name": full if server_assigned_id else resource_id}
+
+    return handler
+
+
+for _token, _collection, _numeric in (
+    ("gcp:vertex/aiMetadataStore:AiMetadataStore", "metadataStores", False),
+    ("gcp:vertex/aiTensorboard:AiTensorboard", "tensorboards", True),
+    ("gcp:vertex/aiDataset:AiDataset", "datasets", True),
+    ("gcp:vertex/aiFeatureStore:AiFeatureStore", "featurestores", False),
+):
+    resource(_token)(_vertex_handler(_collection, _numeric))
+
+
+@resource("gcp:dataflow/job:Job", "gcp:dataflow/flexTemplateJob:FlexTemplateJob")
+def _dataflow_job(world: World, name: str, inputs: Mapping[str, Any]):
+    job_id = f"2026-01-01_00_00_00-{world.project_number(inputs['name'])}"
+    return job_id, {"jobId": job_id, "state": "JOB_STATE_RUNNING", "type": "JOB_TYPE_BATCH"}
