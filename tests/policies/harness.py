@@ -133,4 +133,18 @@ def of(findings: Sequence[Finding], policy: str) -> list[Finding]:
     return [f for f in findings if f.policy == policy]
 
 
-__all__ = ["Analyzer", "EnforcementLevel", "Finding", "POLICIES", "Res", "UNKNOWN", "of", "load_config"]
+_ANALYZERS: dict[str, Analyzer] = {}
+
+
+def analyzer(env: str = "prod") -> Analyzer:
+    """A shared servicer configured with policies/config/<env>.json (servicers keep no state per request)."""
+    if env not in _ANALYZERS:
+        _ANALYZERS[env] = Analyzer(env)
+    return _ANALYZERS[env]
+
+
+def messages(policy: str, type_: str, props: Mapping[str, Any], env: str = "prod", name: str = "r") -> list[str]:
+    """What `policy` reports for one resource (its last line: the SDK prefixes the description)."""
+    return [f.message.splitlines()[-1] for f in of(analyzer(env).analyze(Res(type_, props, name=name)), policy)]
+
+
