@@ -18,7 +18,10 @@ def bucket_policy_document(bucket_arn: str, key_arn: str, deny_uploads_without_k
 
     Uploads that name no key get the bucket's default key, which is ours. Denying them too
     (`deny_uploads_without_kms_key_header`) breaks SageMaker SDK uploads and model repacks,
-    which send no header (aws/sagemaker-python-sdk#1253, #3699), hence `...IfExists` by default.
+    which send no header (aws/sagemaker-python-sdk#1253, #3699). So by default only a header
+    that is present and wrong is denied: `Null: false` (present) AND `StringNotEquals`.
+    `StringNotEqualsIfExists` would not do: IAM evaluates a missing key as true for both
+    `...IfExists` and negated operators, so it denies header-less uploads too.
     """
     objects = f"{bucket_arn}/*"
     statements: list[dict[str, Any]] = [
@@ -36,7 +39,7 @@ def bucket_policy_document(bucket_arn: str, key_arn: str, deny_uploads_without_k
             "Principal": "*",
             "Action": "s3:PutObject",
             "Resource": objects,
-            "Condition": {"StringNotEqualsIfExists": {KMS_KEY_HEADER: key_arn}},
+            "Condition": {"StringNotEquals": {KMS_KEY_HEADER: key_arn}, "Null": {KMS_KEY_HEADER: "false"}},
         },
         {
             "Sid": "DenyUploadsWithAnotherEncryption",
@@ -44,7 +47,7 @@ def bucket_policy_document(bucket_arn: str, key_arn: str, deny_uploads_without_k
             "Principal": "*",
             "Action": "s3:PutObject",
             "Resource": objects,
-            "Condition": {"StringNotEqualsIfExists": {ENCRYPTION_HEADER: "aws:kms"}},
+            "Condition": {"StringNotEquals": {ENCRYPTION_HEADER: "aws:kms"}, "Null": {ENCRYPTION_HEADER: "false"}},
         },
     ]
     if deny_uploads_without_kms_key_header:

@@ -76,16 +76,16 @@ class AwsLandingZone(pulumi.ComponentResource):
                 child,
             )
 
-        # CloudWatch Logs checks the key policy when the group is created.
         self.log_groups = KmsLogGroups(
             f"{name}-logs",
             KmsLogGroupsArgs(
                 names=SAGEMAKER_LOG_GROUPS,
                 kms_key_arn=logs_key.arn,
+                key_policy=logs_key.key_policy,
                 retention_in_days=settings.log_retention_days,
                 tags=settings.tags,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[logs_key.key_policy]),
+            child,
         )
 
         self.ebs_default = None
@@ -93,7 +93,7 @@ class AwsLandingZone(pulumi.ComponentResource):
             self.ebs_default = EbsDefaultEncryption(
                 f"{name}-ebs-default",
                 EbsDefaultEncryptionArgs(kms_key_arn=volumes_key.arn),
-                pulumi.ResourceOptions(parent=self, depends_on=[volumes_key.key_policy]),
+                child,
             )
 
         self.guardrail = SageMakerGuardrail(

@@ -14,7 +14,8 @@ class KmsLogGroupsArgs:
     names: Sequence[str]
     """Log group names, such as /aws/sagemaker/TrainingJobs."""
     kms_key_arn: pulumi.Input[str]
-    """Its key policy must let CloudWatch Logs use it for these groups, or creation fails."""
+    key_policy: pulumi.Resource
+    """The key's policy. CloudWatch Logs checks it when a group is created, so it goes first."""
     retention_in_days: int
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -33,7 +34,7 @@ class KmsLogGroups(pulumi.ComponentResource):
                 kms_key_id=args.kms_key_arn,
                 retention_in_days=args.retention_in_days,
                 tags=dict(args.tags),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.key_policy]),
             )
             for group in args.names
         }

@@ -19,7 +19,8 @@ import yaml
 
 from components.aws.settings import role_name
 
-NVME_INSTANCE_TYPES_FILE = Path(__file__).with_name("nvme_instance_types.yaml")
+# Shared with the policy pack, so the guardrail and the pack exempt the same families.
+NVME_INSTANCE_TYPES_FILE = Path(__file__).resolve().parents[2] / "policies" / "cmek" / "nvme_instance_types.yaml"
 GUARDED_ACTIONS = [
     "sagemaker:CreateHyperParameterTuningJob",
     "sagemaker:CreateProcessingJob",
@@ -35,7 +36,7 @@ INSTANCE_TYPES = "sagemaker:InstanceTypes"
 def nvme_instance_type_patterns() -> tuple[str, ...]:
     """`ml.<family>.*` for each family whose ML storage is local NVMe (see the YAML file)."""
     families = yaml.safe_load(NVME_INSTANCE_TYPES_FILE.read_text())["families"]
-    return tuple(f"ml.{family}.*" for family in families)
+    return tuple(f"{family}.*" for family in families)
 
 
 def guardrail_policy_document(

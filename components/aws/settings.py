@@ -99,7 +99,7 @@ def read_aws_settings(reader: SettingsReader) -> AwsSettings:
     if region not in REGIONS:
         reader.problem("awsRegion", region, "unknown region; use one of " + ", ".join(sorted(REGIONS)))
     provider_region = provider.get("region")
-    if provider_region and provider_region != region:
+    if region in REGIONS and provider_region and provider_region != region:
         reader.problem("awsRegion", region, f"must equal the provider's aws:region ({provider_region})")
     partition = partition_of(region).name
 
@@ -127,7 +127,9 @@ def read_aws_settings(reader: SettingsReader) -> AwsSettings:
     launchers = _principal_arns(reader, "awsSageMakerLauncherRoleArns", partition, kinds=("role",), account=account_id)
 
     buckets = reader.strings("awsBuckets")
-    for suffix in buckets:
+    # A bad prefix, account or region already has its own problem; the names would repeat it.
+    name_parts_valid = not any(_has_problem(reader, k) for k in ("awsRegion", "awsAccountId", "awsNamePrefix"))
+    for suffix in buckets if name_parts_valid else []:
         name = f"{prefix}-{suffix}-{account_id}-{region}"
         if not re.fullmatch(BUCKET_NAME, name) or "--" in name:
             reader.problem(
