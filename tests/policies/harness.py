@@ -128,6 +128,16 @@ class Analyzer:
         request = pb.AnalyzeStackRequest(resources=[r.stack_resource() for r in resources])
         return self._findings(self.servicer.AnalyzeStack(request, None))
 
+    def analyze_program_stack(self, registrations: Sequence[Any]) -> list[Finding]:
+        """AnalyzeStack over what a program registered under tools.mock_engine (its raw input Structs)."""
+        request = pb.AnalyzeStackRequest(resources=[pb.AnalyzerResource(
+            type=r.type, properties=r.raw_inputs, urn=r.urn, name=r.name,
+            options=pb.AnalyzerResourceOptions(protect=r.protect, parent=r.parent), parent=r.parent,
+            dependencies=r.dependencies,
+            propertyDependencies={k: pb.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()},
+        ) for r in registrations])
+        return self._findings(self.servicer.AnalyzeStack(request, None))
+
 
 def of(findings: Sequence[Finding], policy: str) -> list[Finding]:
     return [f for f in findings if f.policy == policy]
