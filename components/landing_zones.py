@@ -12,6 +12,8 @@ import pulumi
 
 from components.aws.landing_zone import AwsLandingZone
 from components.aws.settings import read_aws_settings
+from components.azure.landing_zone import AzureLandingZone
+from components.azure.settings import read_azure_settings
 from components.gcp.landing_zone import GcpLandingZone
 from components.gcp.settings import read_gcp_settings
 from components.settings import SettingsReader
@@ -25,6 +27,7 @@ class Cloud(NamedTuple):
 CLOUDS: dict[str, Cloud] = {
     "gcp": Cloud(read_gcp_settings, GcpLandingZone),
     "aws": Cloud(read_aws_settings, AwsLandingZone),
+    "azure": Cloud(read_azure_settings, AzureLandingZone),
 }
 
 

@@ -65,7 +65,7 @@ class CloudMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         resource_id, computed = self.world.create(args.typ, args.name, args.inputs)
         if self.preview:
-            return "", dict(args.inputs)
+            return "", self.world.preview_state(args.typ, args.inputs)
         return resource_id, {**args.inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs):

@@ -10,6 +10,7 @@ InvokeHandler = Callable[["World", Mapping[str, Any]], dict[str, Any]]
 
 RESOURCES: dict[str, ResourceHandler] = {}
 INVOKES: dict[str, InvokeHandler] = {}
+OUTPUT_SHAPES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
 
 
 def resource(*type_tokens: str):
@@ -19,6 +20,18 @@ def resource(*type_tokens: str):
         for token in type_tokens:
             RESOURCES[token] = handler
         return handler
+
+    return register
+
+
+def output_shape(*type_tokens: str):
+    """Registers how a provider answers inputs whose output form differs (e.g. list -> map),
+    so a preview's input-derived state has the types the SDK expects."""
+
+    def register(shape: Callable[[Mapping[str, Any]], dict[str, Any]]):
+        for token in type_tokens:
+            OUTPUT_SHAPES[token] = shape
+        return shape
 
     return register
 
@@ -51,6 +64,11 @@ class World:
             return f"{name}-id", {}
         return handler(self, name, inputs)
 
+    def preview_state(self, type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """A preview's state: the inputs, in the form the provider answers them."""
+        shape = OUTPUT_SHAPES.get(type_token)
+        return shape(inputs) if shape else dict(inputs)
+
     def invoke(self, token: str, args: Mapping[str, Any]) -> dict[str, Any]:
         handler = INVOKES.get(token)
         if handler is None:
@@ -60,4 +78,5 @@ class World:
 
 # Each cloud's handlers register themselves on import.
 from tools.mocks import gcp  # noqa: E402,F401  pylint: disable=wrong-import-position
+from tools.mocks import azure  # noqa: E402,F401  pylint: disable=wrong-import-position
 from tools.mocks import aws  # noqa: E402,F401  pylint: disable=wrong-import-position

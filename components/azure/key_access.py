@@ -1,0 +1,107 @@
+"""Who may use the key and who may administer it: Azure RBAC role assignments, nothing wider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+from pulumi_azure_native import authorization
+
+# Built-in roles (the same GUIDs in every tenant).
+CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+"""Read key metadata, wrap and unwrap: what a CMK service needs and no more."""
+CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+"""Manage keys (rotate, disable, set policy), without using them for data."""
+
+
+def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
+    """The full id ARM expects; a bare GUID is rejected."""
+    return pulumi.Output.concat(
+        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role
+    )
+
+
+@dataclass
+class KeyAccessArgs:
+    subscription_id: pulumi.Input[str]
+    """Subscription whose role definitions are referenced."""
+    key_id: pulumi.Input[str]
+    """ARM id of the key: the scope of the encryption grants."""
+    vault_id: pulumi.Input[str]
+    """ARM id of the vault: the scope of the key admins' grants."""
+    encryption_principal_id: pulumi.Input[str]
+    """Principal (object) id of the user-assigned encryption identity."""
+    cosmos_db_principal_id: str = ""
+    """Object id of the Azure Cosmos DB service principal; empty when no workspace needs it."""
+    key_admins: Mapping[str, str] = field(default_factory=dict)
+    """Object id -> principal type (User, Group, ServicePrincipal) of key administrators."""
+
+
+class KeyAccess(pulumi.ComponentResource):
+    """Key users get *Key Vault Crypto Service Encryption User* on the key; key admins get
+    *Key Vault Crypto Officer* on the vault. Users and admins are different principals.
+
+    Managed identities and first-party applications are assigned with
+    `principal_type=ServicePrincipal`: ARM then skips the directory lookup that fails with
+    `PrincipalNotFound` while a new identity replicates.
+    """
+
+    identity_grant: authorization.RoleAssignment
+    cosmos_db_grant: Optional[authorization.RoleAssignment]
+    admin_grants: dict[str, authorization.RoleAssignment]
+
+    def __init__(self, name: str, args: KeyAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("cmek-ml:azure:KeyAccess", name, None, opts)
+        encryption_user = role_definition_id(args.subscription_id, CRYPTO_SERVICE_ENCRYPTION_USER)
+        child = pulumi.ResourceOptions(parent=self)
+        self.identity_grant = authorization.RoleAssignment(
+            f"{name}-encryption-identity",
+            scope=args.key_id,
+            role_definition_id=encryption_user,
+            principal_id=args.encryption_principal_id,
+            principal_type="ServicePrincipal",
+            description="CMK: the encryption identity wraps and unwraps with this key",
+            opts=child,
+        )
+        self.cosmos_db_grant = None
+        if args.cosmos_db_principal_id:
+            self.cosmos_db_grant = authorization.RoleAssignment(
+                f"{name}-cosmos-db",
+                scope=args.key_id,
+                role_definition_id=encryption_user,
+                principal_id=args.cosmos_db_principal_id,
+                principal_type="ServicePrincipal",
+                description="CMK: Azure ML's managed Cosmos DB wraps and unwraps with this key",
+                opts=child,
+            )
+        crypto_officer = role_definition_id(args.subscription_id, CRYPTO_OFFICER)
+        self.admin_grants = {
+            object_id: authorization.RoleAssignment(
+                f"{name}-admin-{object_id}",
+                scope=args.vault_id,
+                role_definition_id=crypto_officer,
+                principal_id=object_id,
+                principal_type=principal_type,
+                description="CMK: administers the keys, cannot use them",
+                opts=child,
+            )
+            for object_id, principal_type in args.key_admins.items()
+        }
+        self.register_outputs(
+            {
+                "identityGrant": self.identity_grant.id,
+                "cosmosDbGrant": self.cosmos_db_grant.id if self.cosmos_db_grant else None,
+                "adminGrants": {k: v.id for k, v in self.admin_grants.items()},
+            }
+        )
+
+    @property
+    def encryption_user_grants(self) -> list[authorization.RoleAssignment]:
+        return [g for g in (self.identity_grant, self.cosmos_db_grant) if g is not None]
+
+    def usable(self, key_reference: pulumi.Input[str]) -> pulumi.Output[str]:
+        """`key_reference` (vault URI, key URI, ...), resolving only once every key user's grant
+        exists: a resource built from it depends on the role assignments and waits for them."""
+        grant_ids = [g.id for g in self.encryption_user_grants]
+        return pulumi.Output.all(key_reference, *grant_ids).apply(lambda values: values[0])

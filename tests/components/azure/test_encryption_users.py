@@ -1,0 +1,171 @@
+"""Storage, registry and workspace: CMK settings, identity forms, status casing, ordering."""
+
+import pytest
+
+from components.azure.workspace import CREATE_ONLY
+
+STORAGE = "azure-native:storage:StorageAccount"
+REGISTRY = "azure-native:containerregistry:Registry"
+WORKSPACE = "azure-native:machinelearningservices:Workspace"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+KEY = "azure-native:keyvault:Key"
+VAULT = "azure-native:keyvault:Vault"
+INSIGHTS = "azure-native:applicationinsights:Component"
+LOGS = "azure-native:operationalinsights:Workspace"
+
+
+@pytest.fixture
+def dev(run_azure):
+    return run_azure("dev")
+
+
+@pytest.fixture
+def prod(run_azure):
+    return run_azure("prod")
+
+
+def ids(run):
+    identity = run.one(IDENTITY, "azure-identity-identity")
+    return identity.id, identity.state["clientId"], identity.state["principalId"]
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
+def test_storage_uses_the_key_through_the_identity_versionless(dev):
+    account = dev.one(STORAGE, "azure-storage-account")
+    identity_id, _, _ = ids(dev)
+    encryption = account.inputs["encryption"]
+    assert encryption["keySource"] == "Microsoft.Keyvault"
+    assert encryption["keyVaultProperties"] == {"keyVaultUri": "https://acme-ml-dev-kv.vault.azure.net/", "keyName": "cmek-ml"}
+    assert "keyVersion" not in encryption["keyVaultProperties"], "a pinned version would stop rotation"
+    assert encryption["encryptionIdentity"] == {"encryptionUserAssignedIdentity": identity_id}
+    assert encryption["services"]["blob"] == {"enabled": True, "keyType": "Account"}
+    assert account.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity_id]}
+
+
+def test_storage_transport_and_public_access(dev):
+    account = dev.one(STORAGE, "azure-storage-account")
+    assert account.inputs["enableHttpsTrafficOnly"] is True
+    assert account.inputs["minimumTlsVersion"] == "TLS1_2"
+    assert account.inputs["allowBlobPublicAccess"] is False
+    assert account.inputs["kind"] == "StorageV2"
+    assert account.protect, "the account holds the workspace's data"
+
+
+def test_infrastructure_encryption_is_an_option_and_create_only(dev, run_azure):
+    account = dev.one(STORAGE, "azure-storage-account")
+    assert account.inputs["encryption"]["requireInfrastructureEncryption"] is True
+    assert account.replace_on_changes == ["encryption.requireInfrastructureEncryption"]
+    off = run_azure("dev", {"azureStorageInfrastructureEncryption": False}).one(STORAGE, "azure-storage-account")
+    assert off.inputs["encryption"]["requireInfrastructureEncryption"] is False
+
+
+# --- registry --------------------------------------------------------------------------------
+
+
+def test_registry_is_premium_with_lowercase_status_and_the_client_id(dev):
+    registry = dev.one(REGISTRY, "azure-registry-registry")
+    identity_id, client_id, principal_id = ids(dev)
+    key = dev.one(KEY, "azure-keys-key")
+    assert registry.inputs["sku"] == {"name": "Premium"}
+    assert registry.inputs["encryption"] == {
+        "status": "enabled",
+        "keyVaultProperties": {"identity": client_id, "keyIdentifier": key.state["keyUri"]},
+    }
+    assert client_id != principal_id and client_id != identity_id
+    assert registry.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}}
+    assert registry.replace_on_changes == ["encryption.status"]
+    assert registry.protect
+
+
+def test_registry_key_is_versionless(dev):
+    key_identifier = dev.one(REGISTRY, "azure-registry-registry").inputs["encryption"]["keyVaultProperties"]["keyIdentifier"]
+    assert key_identifier == "https://acme-ml-dev-kv.vault.azure.net/keys/cmek-ml"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_registry_admin_account_follows_the_setting(run_azure, enabled):
+    registry = run_azure("dev", {"azureContainerRegistryAdminUser": enabled}).one(REGISTRY, "azure-registry-registry")
+    assert registry.inputs["adminUserEnabled"] is enabled
+
+
+def test_registry_admin_account_default_is_the_seeds(dev):
+    assert dev.one(REGISTRY, "azure-registry-registry").inputs["adminUserEnabled"] is True
+
+
+# --- workspace -------------------------------------------------------------------------------
+
+
+def test_workspace_encryption_is_enabled_with_a_versioned_key(dev):
+    workspace = dev.one(WORKSPACE, "azure-ml-workspace")
+    identity_id, _, _ = ids(dev)
+    key, vault = dev.one(KEY, "azure-keys-key"), dev.one(VAULT, "azure-keys-vault")
+    assert workspace.inputs["encryption"] == {
+        "status": "Enabled",
+        "identity": {"userAssignedIdentity": identity_id},
+        "keyVaultProperties": {"keyVaultArmId": vault.id, "keyIdentifier": key.state["keyUriWithVersion"]},
+    }
+    assert key.state["keyUriWithVersion"].startswith(key.state["keyUri"] + "/")
+
+
+def test_workspace_identity_and_associated_resources(dev):
+    workspace = dev.one(WORKSPACE, "azure-ml-workspace")
+    identity_id, _, _ = ids(dev)
+    assert workspace.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity_id]}
+    assert workspace.inputs["primaryUserAssignedIdentity"] == identity_id
+    assert workspace.inputs["keyVault"] == dev.one(VAULT, "azure-keys-vault").id
+    assert workspace.inputs["storageAccount"] == dev.one(STORAGE, "azure-storage-account").id
+    assert workspace.inputs["containerRegistry"] == dev.one(REGISTRY, "azure-registry-registry").id
+    insights = dev.one(INSIGHTS, "azure-ml-insights")
+    assert workspace.inputs["applicationInsights"] == insights.id
+    assert insights.inputs["workspaceResourceId"] == dev.one(LOGS, "azure-ml-logs").id
+    assert insights.inputs["ingestionMode"] == "LogAnalytics"
+
+
+def test_hbi_workspace_in_prod_only(dev, prod):
+    assert prod.one(WORKSPACE, "azure-ml-workspace").inputs["hbiWorkspace"] is True
+    assert dev.one(WORKSPACE, "azure-ml-workspace").inputs["hbiWorkspace"] is False
+
+
+def test_create_only_workspace_settings_are_replacements(dev):
+    replace = dev.one(WORKSPACE, "azure-ml-workspace").replace_on_changes
+    assert replace == CREATE_ONLY
+    for path in ("hbiWorkspace", "encryption.status", "encryption.keyVaultProperties.keyVaultArmId", "keyVault", "storageAccount"):
+        assert path in replace, path
+    # Another key or version in the same vault is an in-place update of the service.
+    assert "encryption.keyVaultProperties.keyIdentifier" not in replace
+
+
+# --- ordering --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "type_, name, grants",
+    [
+        (STORAGE, "azure-storage-account", ["azure-key-access-encryption-identity"]),
+        (REGISTRY, "azure-registry-registry", ["azure-key-access-encryption-identity"]),
+        (WORKSPACE, "azure-ml-workspace", ["azure-key-access-encryption-identity", "azure-key-access-cosmos-db"]),
+    ],
+)
+def test_encryption_users_wait_for_the_role_assignments(prod, type_, name, grants):
+    user = prod.one(type_, name)
+    for grant in grants:
+        urn = prod.one(ASSIGNMENT, grant).urn
+        assert urn in user.dependencies, f"{name} does not wait for {grant}"
+
+
+def test_the_key_reference_itself_carries_the_grant(prod):
+    # The dependency rides on the key property, so no refactor can drop it silently.
+    grant = prod.one(ASSIGNMENT, "azure-key-access-encryption-identity").urn
+    assert grant in prod.one(STORAGE, "azure-storage-account").property_dependencies["encryption"]
+    assert grant in prod.one(REGISTRY, "azure-registry-registry").property_dependencies["encryption"]
+    assert grant in prod.one(WORKSPACE, "azure-ml-workspace").property_dependencies["encryption"]
+
+
+def test_registration_order_puts_grants_first(prod):
+    order = [r.name for r in prod.resources]
+    grant = order.index("azure-key-access-encryption-identity")
+    for name in ("azure-storage-account", "azure-registry-registry", "azure-ml-workspace"):
+        assert order.index(name) > grant

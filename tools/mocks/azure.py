@@ -1,0 +1,165 @@
+"""Azure as the mock engine sees it: ARM ids, vault and key URIs, identity ids, client config.
+
+The signed-in subscription and tenant are the provider's (`azure-native:subscriptionId`,
+`azure-native:tenantId`), else the ones the stack names, else fixed mock ones: the simulation
+assumes the deployer is signed in where the stack says it deploys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Mapping
+
+import pulumi
+
+from tools.mocks.cloud_state import World, invoke, output_shape, resource
+
+MOCK_SUBSCRIPTION = "00000000-0000-4000-8000-00000000a2b1"
+MOCK_TENANT = "00000000-0000-4000-8000-0000000c1e57"
+# Deterministic GUIDs: the same resource gets the same ids in every run.
+_NAMESPACE = uuid.UUID("6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b")
+
+
+def stable_guid(*parts: Any) -> str:
+    # str(): during a preview some parts are still unknown.
+    return str(uuid.uuid5(_NAMESPACE, "/".join(map(str, parts))))
+
+
+def signed_in(setting: str) -> str:
+    provider_key, project_key, fallback = {
+        "subscription": ("subscriptionId", "azureSubscriptionId", MOCK_SUBSCRIPTION),
+        "tenant": ("tenantId", "azureTenantId", MOCK_TENANT),
+    }[setting]
+    return (
+        pulumi.Config("azure-native").get(provider_key)
+        or pulumi.Config(pulumi.get_project()).get(project_key)
+        or fallback
+    ).lower()
+
+
+def group_id(resource_group: str) -> str:
+    return f"/subscriptions/{signed_in('subscription')}/resourceGroups/{resource_group}"
+
+
+def arm_id(inputs: Mapping[str, Any], provider: str, name: str) -> str:
+    return f"{group_id(inputs['resourceGroupName'])}/providers/{provider}/{name}"
+
+
+@output_shape(
+    "azure-native:storage:StorageAccount",
+    "azure-native:containerregistry:Registry",
+    "azure-native:machinelearningservices:Workspace",
+)
+def with_identity_response(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """ARM answers user-assigned identities as a map of id -> ids, whatever form the request took."""
+    identity = inputs.get("identity")
+    assigned = identity.get("userAssignedIdentities") if isinstance(identity, Mapping) else None
+    if not isinstance(assigned, list):  # absent, already a map, or unknown in a preview
+        return dict(inputs)
+    identity = dict(identity)
+    if all(isinstance(identity_id, str) for identity_id in assigned):
+        identity["userAssignedIdentities"] = {
+            identity_id: {"clientId": stable_guid(identity_id, "client"), "principalId": stable_guid(identity_id, "principal")}
+            for identity_id in assigned
+        }
+    else:  # ids still unknown in a preview: so is the map
+        del identity["userAssignedIdentities"]
+    return {**inputs, "identity": identity}
+
+
+@invoke("azure-native:authorization:getClientConfig")
+def _client_config(world: World, args: Mapping[str, Any]):
+    return {
+        "clientId": stable_guid("deployer-client"),
+        "objectId": stable_guid("deployer-object"),
+        "subscriptionId": signed_in("subscription"),
+        "tenantId": signed_in("tenant"),
+    }
+
+
+@resource("azure-native:resources:ResourceGroup")
+def _resource_group(world: World, name: str, inputs: Mapping[str, Any]):
+    group = inputs["resourceGroupName"]
+    return group_id(group), {"name": group, "provisioningState": "Succeeded"}
+
+
+@invoke("azure-native:resources:getResourceGroup")
+def _get_resource_group(world: World, args: Mapping[str, Any]):
+    group = args["resourceGroupName"]
+    return {"id": group_id(group), "name": group, "location": "westeurope", "properties": {"provisioningState": "Succeeded"}}
+
+
+@resource("azure-native:managedidentity:UserAssignedIdentity")
+def _identity(world: World, name: str, inputs: Mapping[str, Any]):
+    identity_id = arm_id(inputs, "Microsoft.ManagedIdentity/userAssignedIdentities", inputs["resourceName"])
+    return identity_id, {
+        "name": inputs["resourceName"],
+        "clientId": stable_guid(identity_id, "client"),
+        "principalId": stable_guid(identity_id, "principal"),
+        "tenantId": signed_in("tenant"),
+    }
+
+
+@resource("azure-native:keyvault:Vault")
+def _vault(world: World, name: str, inputs: Mapping[str, Any]):
+    vault = inputs["vaultName"]
+    properties = {**inputs["properties"], "vaultUri": f"https://{vault}.vault.azure.net/"}
+    return arm_id(inputs, "Microsoft.KeyVault/vaults", vault), {"name": vault, "properties": properties}
+
+
+@resource("azure-native:keyvault:Key")
+def _key(world: World, name: str, inputs: Mapping[str, Any]):
+    vault, key = inputs["vaultName"], inputs["keyName"]
+    key_id = arm_id(inputs, "Microsoft.KeyVault/vaults", f"{vault}/keys/{key}")
+    key_uri = f"https://{vault}.vault.azure.net/keys/{key}"
+    version = uuid.UUID(stable_guid(key_id, "version")).hex
+    return key_id, {"name": key, "keyUri": key_uri, "keyUriWithVersion": f"{key_uri}/{version}"}
+
+
+@resource("azure-native:authorization:RoleAssignment")
+def _role_assignment(world: World, name: str, inputs: Mapping[str, Any]):
+    assignment = stable_guid(inputs["scope"], inputs["roleDefinitionId"], inputs["principalId"])
+    return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{assignment}", {"name": assignment}
+
+
+@resource("azure-native:storage:StorageAccount")
+def _storage_account(world: World, name: str, inputs: Mapping[str, Any]):
+    account = inputs["accountName"]
+    return arm_id(inputs, "Microsoft.Storage/storageAccounts", account), {
+        "name": account,
+        "identity": with_identity_response(inputs).get("identity"),
+        "primaryEndpoints": {"blob": f"https://{account}.blob.core.windows.net/"},
+    }
+
+
+@resource("azure-native:containerregistry:Registry")
+def _registry(world: World, name: str, inputs: Mapping[str, Any]):
+    registry = inputs["registryName"]
+    return arm_id(inputs, "Microsoft.ContainerRegistry/registries", registry), {
+        "name": registry,
+        "identity": with_identity_response(inputs).get("identity"),
+        "loginServer": f"{registry.lower()}.azurecr.io",
+    }
+
+
+@resource("azure-native:operationalinsights:Workspace")
+def _log_analytics(world: World, name: str, inputs: Mapping[str, Any]):
+    workspace_id = arm_id(inputs, "Microsoft.OperationalInsights/workspaces", inputs["workspaceName"])
+    return workspace_id, {"name": inputs["workspaceName"], "customerId": stable_guid(workspace_id)}
+
+
+@resource("azure-native:applicationinsights:Component")
+def _app_insights(world: World, name: str, inputs: Mapping[str, Any]):
+    component_id = arm_id(inputs, "Microsoft.Insights/components", inputs["resourceName"])
+    key = stable_guid(component_id)
+    return component_id, {"name": inputs["resourceName"], "instrumentationKey": key, "connectionString": f"InstrumentationKey={key}"}
+
+
+@resource("azure-native:machinelearningservices:Workspace")
+def _ml_workspace(world: World, name: str, inputs: Mapping[str, Any]):
+    workspace_id = arm_id(inputs, "Microsoft.MachineLearningServices/workspaces", inputs["workspaceName"])
+    return workspace_id, {
+        "name": inputs["workspaceName"],
+        "identity": with_identity_response(inputs).get("identity"),
+        "workspaceId": stable_guid(workspace_id),
+    }
