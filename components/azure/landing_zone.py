@@ -74,7 +74,9 @@ class AzureLandingZone(pulumi.ComponentResource):
             child,
         )
         # Encryption is checked at creation: a resource created before its identity may use the
-        # key fails (403 on storage CMK), so each takes its key reference through the grants.
+        # key fails (403 on storage CMK). depends_on orders the components after the grants; the
+        # key reference taken through them carries that dependency onto the resource itself.
+        after_grants = pulumi.ResourceOptions(parent=self, depends_on=access.encryption_user_grants)
         storage = CmkStorageAccount(
             f"{name}-storage",
             CmkStorageAccountArgs(
@@ -86,7 +88,7 @@ class AzureLandingZone(pulumi.ComponentResource):
                 infrastructure_encryption=settings.storage_infrastructure_encryption,
                 **placement,
             ),
-            child,
+            after_grants,
         )
         registry = CmkRegistry(
             f"{name}-registry",
@@ -98,7 +100,7 @@ class AzureLandingZone(pulumi.ComponentResource):
                 admin_user_enabled=settings.registry_admin_user,
                 **placement,
             ),
-            child,
+            after_grants,
         )
 
         self.exports = {
@@ -123,14 +125,14 @@ class AzureLandingZone(pulumi.ComponentResource):
                     name=settings.workspace_name,
                     identity_id=identity.id,
                     key_vault_id=vault.vault.id,
-                    # The managed Cosmos DB is created with the workspace: its grant is waited for too.
+                    # The managed Cosmos DB is created with the workspace: its grant is a key user's too.
                     key_uri_with_version=access.usable(vault.key_uri_with_version),
                     storage_account_id=storage.account.id,
                     registry_id=registry.registry.id,
                     hbi_workspace=settings.hbi_workspace,
                     **placement,
                 ),
-                child,
+                after_grants,
             )
             encryption = workspace.workspace.encryption
             self.exports["workspace"] = {

@@ -156,6 +156,14 @@ def test_encryption_users_wait_for_the_role_assignments(prod, type_, name, grant
         assert urn in user.dependencies, f"{name} does not wait for {grant}"
 
 
+@pytest.mark.parametrize("component", ["azure-storage", "azure-registry", "azure-ml"])
+def test_encryption_user_components_depend_on_the_grants(prod, component):
+    token = {"azure-storage": "CmkStorageAccount", "azure-registry": "CmkRegistry", "azure-ml": "CmkWorkspace"}[component]
+    registered = prod.one(f"cmek-ml:azure:{token}", component)
+    for grant in ("azure-key-access-encryption-identity", "azure-key-access-cosmos-db"):
+        assert prod.one(ASSIGNMENT, grant).urn in registered.dependencies
+
+
 def test_the_key_reference_itself_carries_the_grant(prod):
     # The dependency rides on the key property, so no refactor can drop it silently.
     grant = prod.one(ASSIGNMENT, "azure-key-access-encryption-identity").urn
