@@ -11,7 +11,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from tests.policies.harness import PACK_DIR, POLICIES, Res
+from tests.policies.harness import PACK_DIR, POLICIES, Res, configure_request, load_config
 
 
 @pytest.fixture
@@ -47,3 +47,10 @@ def test_pack_serves_analyzer_protocol(pack_port):
         response = analyzer.Analyze(bucket.analyze_request())
         assert [(d.policyName, d.enforcementLevel, d.urn) for d in response.diagnostics] == [
             ("gcp-storage-bucket-cmek", pb.MANDATORY, "")]
+
+        # dev.json makes key rotation advice: the same pack process now reports it as advisory.
+        analyzer.Configure(configure_request(load_config("dev")))
+        key = Res("gcp:kms/cryptoKey:CryptoKey", {"name": "k", "keyRing": "r"}, name="key")
+        response = analyzer.Analyze(key.analyze_request())
+        assert [(d.policyName, d.enforcementLevel) for d in response.diagnostics] == [
+            ("gcp-kms-cryptokey-rotation", pb.ADVISORY)]
