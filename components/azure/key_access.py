@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 import pulumi
+import pulumiverse_time as time
 from pulumi_azure_native import authorization
 
 # Built-in roles (the same GUIDs in every tenant).
@@ -36,6 +37,8 @@ class KeyAccessArgs:
     """Object id of the Azure Cosmos DB service principal; empty when no workspace needs it."""
     key_admins: Mapping[str, str] = field(default_factory=dict)
     """Object id -> principal type (User, Group, ServicePrincipal) of key administrators."""
+    propagation_seconds: int = 60
+    """Wait after the key users' grants before anything uses the key; 0 for no wait."""
 
 
 class KeyAccess(pulumi.ComponentResource):
@@ -45,11 +48,16 @@ class KeyAccess(pulumi.ComponentResource):
     Managed identities and first-party applications are assigned with
     `principal_type=ServicePrincipal`: ARM then skips the directory lookup that fails with
     `PrincipalNotFound` while a new identity replicates.
+
+    A new assignment takes a while to reach Key Vault's data plane, and a CMK resource
+    created before then fails with 403 (AVM waits 30-70 s): `ready` ends with a `time.Sleep`
+    that starts once the grants exist and is recreated when one is.
     """
 
     identity_grant: authorization.RoleAssignment
     cosmos_db_grant: Optional[authorization.RoleAssignment]
     admin_grants: dict[str, authorization.RoleAssignment]
+    propagation: Optional[time.Sleep]
 
     def __init__(self, name: str, args: KeyAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:azure:KeyAccess", name, None, opts)
@@ -88,6 +96,17 @@ class KeyAccess(pulumi.ComponentResource):
             )
             for object_id, principal_type in args.key_admins.items()
         }
+        self.propagation = None
+        if args.propagation_seconds:
+            self.propagation = time.Sleep(
+                f"{name}-rbac-propagation",
+                create_duration=f"{args.propagation_seconds}s",
+                triggers={
+                    "identityGrant": self.identity_grant.id,
+                    **({"cosmosDbGrant": self.cosmos_db_grant.id} if self.cosmos_db_grant else {}),
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self.encryption_user_grants),
+            )
         self.register_outputs(
             {
                 "identityGrant": self.identity_grant.id,
@@ -100,8 +119,12 @@ class KeyAccess(pulumi.ComponentResource):
     def encryption_user_grants(self) -> list[authorization.RoleAssignment]:
         return [g for g in (self.identity_grant, self.cosmos_db_grant) if g is not None]
 
+    @property
+    def ready(self) -> list[pulumi.CustomResource]:
+        """What a resource encrypting with the key waits for: the key users' grants, propagated."""
+        return [*self.encryption_user_grants, *([self.propagation] if self.propagation else [])]
+
     def usable(self, key_reference: pulumi.Input[str]) -> pulumi.Output[str]:
-        """`key_reference` (vault URI, key URI, ...), resolving only once every key user's grant
-        exists: a resource built from it depends on the role assignments and waits for them."""
-        grant_ids = [g.id for g in self.encryption_user_grants]
-        return pulumi.Output.all(key_reference, *grant_ids).apply(lambda values: values[0])
+        """`key_reference` (vault URI, key URI, ...), resolving only once the key is `ready`:
+        a resource built from it depends on the grants (and the wait) and is created after them."""
+        return pulumi.Output.all(key_reference, *[r.id for r in self.ready]).apply(lambda values: values[0])

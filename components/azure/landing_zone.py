@@ -70,13 +70,14 @@ class AzureLandingZone(pulumi.ComponentResource):
                 encryption_principal_id=identity.principal_id,
                 cosmos_db_principal_id=settings.cosmos_db_principal_id if settings.creates_workspace else "",
                 key_admins=settings.key_admins,
+                propagation_seconds=settings.rbac_propagation_seconds,
             ),
             child,
         )
         # Encryption is checked at creation: a resource created before its identity may use the
-        # key fails (403 on storage CMK). depends_on orders the components after the grants; the
-        # key reference taken through them carries that dependency onto the resource itself.
-        after_grants = pulumi.ResourceOptions(parent=self, depends_on=access.encryption_user_grants)
+        # key fails (403 on storage CMK). depends_on orders the components after the grants and
+        # their propagation; the key reference taken through them carries that onto the resource.
+        after_grants = pulumi.ResourceOptions(parent=self, depends_on=access.ready)
         storage = CmkStorageAccount(
             f"{name}-storage",
             CmkStorageAccountArgs(

@@ -31,6 +31,7 @@ REGISTRY_SKUS = ("Basic", "Standard", "Premium")
 MIN_EXPIRY_DAYS = 28
 MIN_ROTATION_GAP_DAYS = 7
 MAX_DAYS = 3650
+MAX_PROPAGATION_SECONDS = 600
 COSMOS_DB_APP_ID = "a232010e-820c-4083-83bb-3ace5fc29d0b"
 
 
@@ -68,6 +69,8 @@ class AzureSettings:
     """Object id -> principal type of those who administer keys (Key Vault Crypto Officer on the vault)."""
     cosmos_db_principal_id: str
     """Object id of the Azure Cosmos DB first-party service principal in this tenant."""
+    rbac_propagation_seconds: int
+    """Wait between the key users' grants and the first use of the key; 0 for none."""
     storage_account_name: str
     storage_sku: str
     storage_infrastructure_encryption: bool
@@ -132,6 +135,8 @@ def read_azure_settings(reader: SettingsReader) -> AzureSettings:
     if cosmos and cosmos.lower() in (admin.lower() for admin in key_admins):
         reader.problem("azureKeyAdmins", cosmos, "key admins must be separate from key users such as the Cosmos DB principal")
 
+    propagation = reader.integer("azureRbacPropagationSeconds", 0, MAX_PROPAGATION_SECONDS)
+
     storage = reader.matching("azureStorageAccountName", r"[a-z0-9]{3,24}", "must be 3-24 lowercase letters or digits (globally unique)")
     storage_sku = reader.choice("azureStorageSku", STORAGE_SKUS)
     infrastructure_encryption = reader.boolean("azureStorageInfrastructureEncryption")
@@ -179,6 +184,7 @@ def read_azure_settings(reader: SettingsReader) -> AzureSettings:
         key_notify_before_expiry_days=notify,
         key_admins=key_admins,
         cosmos_db_principal_id=cosmos,
+        rbac_propagation_seconds=propagation,
         storage_account_name=storage,
         storage_sku=storage_sku,
         storage_infrastructure_encryption=infrastructure_encryption,

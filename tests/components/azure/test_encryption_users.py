@@ -164,6 +164,27 @@ def test_encryption_user_components_depend_on_the_grants(prod, component):
         assert prod.one(ASSIGNMENT, grant).urn in registered.dependencies
 
 
+def test_encryption_users_wait_for_rbac_propagation(prod):
+    sleep = prod.one("time:index/sleep:Sleep", "azure-key-access-rbac-propagation")
+    grants = [prod.one(ASSIGNMENT, g) for g in ("azure-key-access-encryption-identity", "azure-key-access-cosmos-db")]
+    assert sleep.inputs["createDuration"] == "60s"
+    # A re-created grant is a new assignment to wait for.
+    assert sleep.inputs["triggers"] == {"identityGrant": grants[0].id, "cosmosDbGrant": grants[1].id}
+    for grant in grants:
+        assert grant.urn in sleep.dependencies
+    for type_, name in ((STORAGE, "azure-storage-account"), (REGISTRY, "azure-registry-registry"), (WORKSPACE, "azure-ml-workspace")):
+        assert sleep.urn in prod.one(type_, name).dependencies, name
+
+
+def test_propagation_wait_is_a_setting(run_azure):
+    run = run_azure("dev", {"azureRbacPropagationSeconds": 0})
+    assert run.by_type("time:index/sleep:Sleep") == []
+    grant = run.one(ASSIGNMENT, "azure-key-access-encryption-identity").urn
+    assert grant in run.one(STORAGE, "azure-storage-account").dependencies
+    longer = run_azure("dev", {"azureRbacPropagationSeconds": 120}).one("time:index/sleep:Sleep", "azure-key-access-rbac-propagation")
+    assert longer.inputs["createDuration"] == "120s"
+
+
 def test_the_key_reference_itself_carries_the_grant(prod):
     # The dependency rides on the key property, so no refactor can drop it silently.
     grant = prod.one(ASSIGNMENT, "azure-key-access-encryption-identity").urn

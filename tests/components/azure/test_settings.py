@@ -168,6 +168,12 @@ def test_rotation_policy_limits(run_azure, overrides, key):
     only_problem(run_azure, overrides, key)
 
 
+@pytest.mark.parametrize("seconds", [-1, 601])
+def test_rbac_propagation_wait_range(run_azure, seconds):
+    problem = only_problem(run_azure, {"azureRbacPropagationSeconds": seconds}, "azureRbacPropagationSeconds")
+    assert "from 0 to 600" in problem.allowed
+
+
 @pytest.mark.parametrize(
     "key, value",
     [

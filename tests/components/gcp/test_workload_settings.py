@@ -1,8 +1,14 @@
 """Every workload setting is validated before anything is registered; one test per rule."""
 
+import json
+
+import pulumi
 import pytest
 
+from components.gcp.settings import read_gcp_settings
+from components.settings import SettingsReader
 from tests.components.gcp.workload_stack import ALL_PARTS, IMAGE_DIGEST, only_problem, run_workloads
+from tools import stack_config
 
 
 def test_every_part_together_is_valid(run_stack):
@@ -285,3 +291,24 @@ def test_problems_of_several_parts_are_reported_together(run_stack):
         run_workloads(run_stack, gcpTrainingScaleTier="BASIC_TPU", gcpConfidentialSpaceImageDigest="sha256:x")
     assert {p.key for p in caught.value.problems} == {"gcpTrainingScaleTier", "gcpConfidentialSpaceImageDigest"}
     assert caught.value.program_run.resources == []
+
+
+
+def test_prod_enables_every_part_as_the_tests_run_it():
+    """The tests' ALL_PARTS is prod's GCP workload configuration, and it turns every part on."""
+    prod = stack_config.resolve("prod")
+    for key, value in ALL_PARTS.items():
+        if key != "clouds":
+            raw = prod[f"cmek-ml:{key}"]
+            assert (raw if isinstance(value, str) else json.loads(raw)) == value, key
+
+    pulumi.runtime.set_all_config(prod)
+    reader = SettingsReader()
+    workloads = read_gcp_settings(reader).workloads
+    assert reader.problems == []
+    assert set(workloads.training.vertex_resources) == {"metadata-store", "tensorboard", "dataset", "featurestore"}
+    assert workloads.dataflow.enabled and workloads.dataflow.job is not None
+    assert workloads.training_logs.enabled
+    assert workloads.confidential_space.model_owner and workloads.confidential_space.operator
+    assert workloads.confidential_space.key_decrypt
+    assert workloads.org_policies.enabled
