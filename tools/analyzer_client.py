@@ -375,6 +375,8 @@ class PolicyAnalyzer:
         self._process: Optional[subprocess.Popen] = None
         self._stderr = tempfile.TemporaryFile()
         self._stdout_lines: list[bytes] = []
+        self._drainer: Optional[threading.Thread] = None
+        self._closing = threading.Lock()
         self._channel: Optional[grpc.Channel] = None
         self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
         self._info: Optional[PackInfo] = None
@@ -410,7 +412,8 @@ class PolicyAnalyzer:
         if self._process is None:
             self.launch()
         port = self._read_port()
-        threading.Thread(target=self._drain_stdout, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._drainer.start()
         self._channel = grpc.insecure_channel(
             f"127.0.0.1:{port}",
             options=[("grpc.max_receive_message_length", 400 * 1024 * 1024),
@@ -467,16 +470,24 @@ class PolicyAnalyzer:
     def pid(self) -> Optional[int]:
         return self._process.pid if self._process else None
 
+    def kill(self) -> None:
+        """Stops the pack process at once; whoever waits on it (its port, an answer) gets an error."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+
     def close(self) -> None:
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.kill()
-            self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
+        """Kills the process and releases the channel and pipes; safe to call more than once."""
+        with self._closing:
+            if self._channel is not None:
+                self._channel.close()
+                self._channel = None
+            if self._process is not None:
+                self.kill()
+                self._process.wait()
+                if self._drainer is not None:
+                    self._drainer.join()
+                if self._process.stdout is not None:
+                    self._process.stdout.close()
 
     def __enter__(self) -> "PolicyAnalyzer":
         try:
@@ -543,12 +554,15 @@ class PolicyAnalyzer:
         response = self._call("Analyze", analyze_request(resource))
         return self._violations(response.diagnostics, resource.urn)
 
-    def analyze_many(self, resources: Iterable[analyzer_pb2.AnalyzerResource]) -> list[Violation]:
-        """Analyze for each resource, several requests in flight at once (the CLI analyzes each
-        resource as it registers, concurrently with the program); results keep resource order."""
-        pending = [(r.urn, self._stub.Analyze.future(analyze_request(r))) for r in resources]
+    def submit(self, resource: analyzer_pb2.AnalyzerResource) -> tuple[str, grpc.Future]:
+        """Sends Analyze without waiting for the answer, so several are in flight at once, as when
+        the engine analyzes each resource while the program goes on registering others."""
+        return resource.urn, self._stub.Analyze.future(analyze_request(resource))
+
+    def collect(self, submitted: Iterable[tuple[str, grpc.Future]]) -> list[Violation]:
+        """The violations of submitted Analyze requests, in the order they were sent."""
         violations: list[Violation] = []
-        for urn, future in pending:
+        for urn, future in submitted:
             try:
                 response = future.result()
             except grpc.RpcError as error:

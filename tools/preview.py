@@ -13,9 +13,12 @@ as in a first preview), the pack is started and spoken to exactly as the CLI doe
 from __future__ import annotations
 
 import argparse
+import contextvars
 import hashlib
 import json
+import runpy
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from typing import Any, Callable, Optional, Sequence
 import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
 
 from components.settings import ConfigError
 from tools import analyzer_client, mock_engine, stack_config
@@ -91,32 +95,123 @@ def _synthetic(urn: str, type_: str, name: str, inputs: dict[str, Any], custom: 
     )
 
 
-def engine_view(run: ProgramRun, context: StackContext) -> list[tuple[Registration, Any]]:
-    """Every resource the engine would analyze, with its provider: the root stack, the program's
-    resources and the default provider of each package (named and configured as the engine does)."""
-    prefix = f"urn:pulumi:{context.stack}::{context.project}::"
-    stack = _synthetic(f"{prefix}{STACK_TYPE}::{context.project}-{context.stack}", STACK_TYPE,
-                       f"{context.project}-{context.stack}", {}, custom=False)
-    by_urn = run.monitor.by_urn()
-    default_providers: dict[str, Registration] = {}
-    view: list[tuple[Registration, Any]] = [(stack, None)]
-    for registration in run.resources:
+class EngineView:
+    """The resources the engine analyzes, in registration order: the root stack, then each resource
+    with its provider; a package's default provider (named and configured as the engine does) comes
+    just before its first user."""
+
+    def __init__(self, context: StackContext):
+        self.context = context
+        self._prefix = f"urn:pulumi:{context.stack}::{context.project}::"
+        name = f"{context.project}-{context.stack}"
+        root = _synthetic(f"{self._prefix}{STACK_TYPE}::{name}", STACK_TYPE, name, {}, custom=False)
+        self.entries: list[tuple[Registration, Any]] = [(root, None)]
+        self._by_urn: dict[str, Registration] = {}
+        self._default_providers: dict[str, Registration] = {}
+
+    def add(self, registration: Registration) -> list[tuple[Registration, Any]]:
+        """Adds a registration; returns the entries added (a new default provider first)."""
+        added: list[tuple[Registration, Any]] = []
+        self._by_urn[registration.urn] = registration
         provider = None
         package = registration.type.split(":", 1)[0]
         if registration.provider:
-            explicit = by_urn.get(registration.provider.rsplit("::", 1)[0])
+            explicit = self._by_urn.get(registration.provider.rsplit("::", 1)[0])
             provider = analyzer_client.provider_resource(explicit) if explicit else None
         elif registration.custom and package != "pulumi":
-            if package not in default_providers:
-                name, inputs = analyzer_client.default_provider(package, context.config)
-                default_providers[package] = _synthetic(
-                    f"{prefix}pulumi:providers:{package}::{name}", f"pulumi:providers:{package}", name,
+            if package not in self._default_providers:
+                name, inputs = analyzer_client.default_provider(package, self.context.config)
+                self._default_providers[package] = _synthetic(
+                    f"{self._prefix}pulumi:providers:{package}::{name}", f"pulumi:providers:{package}", name,
                     inputs, custom=True,
                 )
-                view.append((default_providers[package], None))
-            provider = analyzer_client.provider_resource(default_providers[package])
-        view.append((registration, provider))
-    return view
+                added.append((self._default_providers[package], None))
+            provider = analyzer_client.provider_resource(self._default_providers[package])
+        added.append((registration, provider))
+        self.entries.extend(added)
+        return added
+
+    @property
+    def resources(self) -> list[Registration]:
+        return [registration for registration, _ in self.entries]
+
+
+class AnalysisAsRegistered:
+    """Analyzes each resource as the program registers it, as the CLI's step generator does.
+
+    A worker thread waits for the pack (it boots while the program starts), configures it, then
+    sends Analyze for every new registration without waiting for answers, so the pack works on
+    its own core while the program runs. `finish` collects the answers and sends AnalyzeStack.
+    """
+
+    POLL_SECONDS = 0.002
+
+    def __init__(self, pack: PolicyAnalyzer, given: dict[str, PolicyConfig], context: StackContext):
+        self.pack = pack
+        self.given = given
+        self.view = EngineView(context)
+        self.resources: list[Any] = []
+        self.reconciled: dict[str, PolicyConfig] = {}
+        self._submitted: list[Any] = []
+        self._stop = threading.Event()
+        self._worker: Optional[threading.Thread] = None
+        self._error: Optional[BaseException] = None
+
+    def observing(self, body: Callable[[], None]) -> Callable[[], None]:
+        """`body` starting the analysis from inside the program, where the monitor is known."""
+
+        def observed() -> None:
+            monitor = pulumi_settings.get_monitor()
+            # The worker needs Pulumi's settings (stack, project: alias URNs), which are contextvars.
+            program_context = contextvars.copy_context()
+            self._worker = threading.Thread(target=program_context.run, args=(self._work, monitor), daemon=True)
+            self._worker.start()
+            body()
+
+        return observed
+
+    def _work(self, monitor) -> None:
+        try:
+            self.pack.connect()
+            self.reconciled = self.pack.configure(self.given)
+            for registration, provider in self.view.entries:
+                self._submit(registration, provider, monitor)
+            seen = 0
+            while True:
+                stopping = self._stop.is_set()
+                registrations = monitor.registrations
+                while seen < len(registrations):
+                    for registration, provider in self.view.add(registrations[seen]):
+                        self._submit(registration, provider, monitor)
+                    seen += 1
+                if stopping:
+                    return
+                self._stop.wait(self.POLL_SECONDS)
+        except BaseException as error:  # pylint: disable=broad-except  # re-raised by finish()
+            self._error = error
+
+    def _submit(self, registration: Registration, provider: Any, monitor) -> None:
+        resource = analyzer_client.analyzer_resource(
+            registration, provider, analyzer_client.alias_urns(registration, monitor.make_urn))
+        self.resources.append(resource)
+        self._submitted.append(self.pack.submit(resource))
+
+    def finish(self) -> list[Violation]:
+        """Once the program is done: every Analyze answer, then AnalyzeStack over all resources."""
+        self._stop.set()
+        if self._worker is None:
+            raise RuntimeError("the program never ran, so nothing was analyzed")
+        self._worker.join()
+        if self._error is not None:
+            raise self._error
+        return self.pack.collect(self._submitted) + self.pack.analyze_stack(self.resources)
+
+    def abandon(self) -> None:
+        """Stops the worker wherever it is (the program failed): kills the pack it may wait on."""
+        self._stop.set()
+        self.pack.kill()
+        if self._worker is not None:
+            self._worker.join()
 
 
 @dataclass
@@ -150,37 +245,44 @@ def stack_context(stack: str, config: dict[str, str]) -> StackContext:
 
 
 def analyze(
-    run_program: Callable[[], ProgramRun],
+    body: Callable[[], None],
+    config: dict[str, str],
     context: StackContext,
     pack_dir: Path = DEFAULT_POLICY_PACK,
     policy_config_path: Optional[Path] = None,
 ) -> PreviewResult:
-    """Runs the program and the pack side by side (the pack boots while the program runs), then
-    sends Configure, Analyze for each resource and AnalyzeStack. The pack is always stopped."""
+    """Runs `body` as a Pulumi program in preview mode with `config`, the pack analyzing each
+    resource as it registers, then the whole stack. The pack process is always stopped."""
     given: dict[str, PolicyConfig] = (
         analyzer_client.load_policy_config(policy_config_path) if policy_config_path else {}
     )
     pack = PolicyAnalyzer(pack_dir, context)
+    analysis = AnalysisAsRegistered(pack, given, context)
     pack.launch()
     try:
-        run = run_program()
-        pack.connect()
-        reconciled = pack.configure(given)
-        view = engine_view(run, context)
-        urn_for = run.monitor.make_urn
-        resources = [
-            analyzer_client.analyzer_resource(r, provider, analyzer_client.alias_urns(r, urn_for))
-            for r, provider in view
-        ]
-        violations = pack.analyze_many(resources) + pack.analyze_stack(resources)
+        run = mock_engine.run(analysis.observing(body), config, stack=context.stack, project=context.project,
+                              preview=True)
+        violations = analysis.finish()
         return PreviewResult(
-            context=context, run=run, resources=[r for r, _ in view], pack=pack.info(),
+            context=context, run=run, resources=analysis.view.resources, pack=pack.info(),
             pack_dir=Path(pack_dir), policy_config_path=policy_config_path,
-            enforcement={name: c.enforcement_level for name, c in reconciled.items() if name != "all"},
+            enforcement={name: c.enforcement_level for name, c in analysis.reconciled.items() if name != "all"},
             violations=violations,
         )
     finally:
+        analysis.abandon()
         pack.close()
+
+
+def project_program(program_dir: Path) -> Callable[[], None]:
+    """The body `pulumi preview` runs for a project folder: its `__main__.py`, siblings importable."""
+
+    def body() -> None:
+        if str(program_dir) not in sys.path:
+            sys.path.insert(0, str(program_dir))
+        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+
+    return body
 
 
 def default_policy_config(stack: str) -> Optional[Path]:
@@ -196,10 +298,8 @@ def preview(
 ) -> PreviewResult:
     """The offline `pulumi preview --policy-pack` of `stack`: its config, `program_dir/__main__.py`."""
     config = stack_config.resolve(stack)
-    return analyze(
-        lambda: mock_engine.run_project_program(config, stack=stack, preview=True, program_dir=program_dir),
-        stack_context(stack, config), pack_dir, policy_config_path,
-    )
+    return analyze(project_program(program_dir), config, stack_context(stack, config), pack_dir,
+                   policy_config_path)
 
 
 # --- Output -----------------------------------------------------------------------------------

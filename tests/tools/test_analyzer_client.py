@@ -14,7 +14,7 @@ import pulumi_gcp as gcp
 import pytest
 from pulumi.runtime import rpc
 
-from tools import analyzer_client, mock_engine, preview
+from tools import analyzer_client, preview
 from tools.analyzer_client import PackInfo, PolicyConfig, PolicyInfo, PolicyPackError
 
 ECHO_PACK = Path(__file__).resolve().parent / "echo_pack"
@@ -52,8 +52,7 @@ def program() -> None:
 
 
 def echo_preview(policy_config_path=None) -> preview.PreviewResult:
-    return preview.analyze(lambda: mock_engine.run(program, CONFIG, preview=True),
-                           preview.stack_context("dev", CONFIG), ECHO_PACK, policy_config_path)
+    return preview.analyze(program, CONFIG, preview.stack_context("dev", CONFIG), ECHO_PACK, policy_config_path)
 
 
 @pytest.fixture(scope="module")
@@ -169,10 +168,11 @@ def test_pack_process_is_killed_when_the_program_fails(monkeypatch):
     monkeypatch.setattr(analyzer_client.PolicyAnalyzer, "launch", recording_launch)
 
     def failing_program():
+        Zone("z")
         raise RuntimeError("program failed")
 
     with pytest.raises(RuntimeError, match="program failed"):
-        preview.analyze(failing_program, preview.stack_context("dev", CONFIG), ECHO_PACK)
+        preview.analyze(failing_program, CONFIG, preview.stack_context("dev", CONFIG), ECHO_PACK)
     [pack] = started
     assert pack._process.poll() is not None
 

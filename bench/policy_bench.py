@@ -1,0 +1,155 @@
+"""Policy benchmark: what the cmek-ml pack costs, measured as ratios within one run.
+
+    python -m bench.policy_bench [--repeats 5] [--resources 1000] [--large 5000]
+
+1. Analyze cost per resource of the pack against `bench/floor_pack` (one cheap rule), both
+   started exactly as the CLI starts a pack (`tools.analyzer_client`): target at most 1.5x.
+2. AnalyzeStack time over 5,000 resources against 1,000: target at most 6x (linear).
+3. The offline preview of a generated 1,000-resource stack (`bench/generated_stack.py`) against
+   the bare mock run of the same program: policy overhead at most 30%.
+
+Each measure is repeated and the median ratio reported; the two sides of a ratio are measured
+back to back, alternating their order, so load from other processes hits both alike. This is a
+script, not a test: timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from bench import generated_stack
+from tools import analyzer_client, mock_engine, preview
+from tools.analyzer_client import PolicyAnalyzer
+
+FLOOR_PACK = Path(__file__).resolve().parent / "floor_pack"
+TARGETS = {"analyze": 1.5, "growth": 6.0, "overhead": 0.30}
+
+
+def generated_resources(count: int, context):
+    """The generated stack's resources as the preview sends them (engine view, providers, aliases)."""
+    run = mock_engine.run(generated_stack.program(count), generated_stack.CONFIG, preview=True)
+    view = preview.EngineView(context)
+    for registration in run.resources:
+        view.add(registration)
+    return [
+        analyzer_client.analyzer_resource(r, provider, analyzer_client.alias_urns(r, run.monitor.make_urn))
+        for r, provider in view.entries
+    ]
+
+
+def started(pack_dir: Path, context, policy_config: Path | None) -> PolicyAnalyzer:
+    pack = PolicyAnalyzer(pack_dir, context).connect()
+    pack.configure(analyzer_client.load_policy_config(policy_config) if policy_config else {})
+    return pack
+
+
+def seconds(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def analyze_each(pack: PolicyAnalyzer, resources) -> None:
+    for resource in resources:
+        pack.analyze(resource)
+
+
+def paired(repeats: int, first: Callable[[], object], second: Callable[[], object]) -> list[tuple[float, float]]:
+    """`repeats` (first, second) timings, alternating which side runs first."""
+    pairs = []
+    for index in range(repeats):
+        if index % 2:
+            b = seconds(second)
+            a = seconds(first)
+        else:
+            a = seconds(first)
+            b = seconds(second)
+        pairs.append((a, b))
+    return pairs
+
+
+def median_ratio(pairs: list[tuple[float, float]]) -> float:
+    return statistics.median(a / b for a, b in pairs)
+
+
+def median_of(pairs: list[tuple[float, float]], side: int) -> float:
+    return statistics.median(p[side] for p in pairs)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.policy_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--resources", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=5000)
+    parser.add_argument("--pack", type=Path, default=preview.DEFAULT_POLICY_PACK)
+    parser.add_argument("--policy-config", type=Path, default=preview.POLICY_CONFIG_DIR / "prod.json",
+                        help="the pack's config (default: prod, every policy mandatory)")
+    args = parser.parse_args(argv)
+
+    context = preview.stack_context("bench", generated_stack.CONFIG)
+    print(f"generating {args.resources} and {args.large} resources ...", file=sys.stderr)
+    small = generated_resources(args.resources, context)
+    large = generated_resources(args.large, context)
+
+    rows = []
+    pack = started(args.pack, context, args.policy_config)
+    floor = started(FLOOR_PACK, context, None)
+    try:
+        policies = len(pack.info().policies)
+        # Warm both processes (first-call imports, caches) before measuring.
+        analyze_each(pack, small[:50])
+        analyze_each(floor, small[:50])
+        print("1. Analyze per resource ...", file=sys.stderr)
+        analyze = paired(args.repeats, lambda: analyze_each(pack, small), lambda: analyze_each(floor, small))
+        rows += [
+            (f"Analyze per resource, cmek-ml pack ({policies} policies)",
+             f"{median_of(analyze, 0) / len(small) * 1000:.2f} ms", "", ""),
+            ("Analyze per resource, one-rule floor pack", f"{median_of(analyze, 1) / len(small) * 1000:.2f} ms", "", ""),
+            _verdict("Analyze cost, pack / floor", median_ratio(analyze), TARGETS["analyze"], "x"),
+        ]
+        print("2. AnalyzeStack growth ...", file=sys.stderr)
+        pack.analyze_stack(small)
+        growth = paired(args.repeats, lambda: pack.analyze_stack(large), lambda: pack.analyze_stack(small))
+        rows += [
+            (f"AnalyzeStack, {len(small):,} resources", f"{median_of(growth, 1):.3f} s", "", ""),
+            (f"AnalyzeStack, {len(large):,} resources", f"{median_of(growth, 0):.3f} s", "", ""),
+            _verdict(f"AnalyzeStack growth {len(large):,} / {len(small):,}", median_ratio(growth),
+                     TARGETS["growth"], "x"),
+        ]
+    finally:
+        pack.close()
+        floor.close()
+
+    print("3. Offline preview against the bare mock run ...", file=sys.stderr)
+    body = generated_stack.program(args.resources)
+    overhead = paired(
+        args.repeats,
+        lambda: preview.analyze(body, generated_stack.CONFIG, context, args.pack, args.policy_config),
+        lambda: mock_engine.run(body, generated_stack.CONFIG, preview=True),
+    )
+    rows += [
+        (f"Bare mock run, {args.resources:,} resources", f"{median_of(overhead, 1):.2f} s", "", ""),
+        (f"Offline preview with the pack, {args.resources:,} resources", f"{median_of(overhead, 0):.2f} s", "", ""),
+        _verdict("Policy overhead of the offline preview", median_ratio(overhead) - 1, TARGETS["overhead"], "%"),
+    ]
+
+    print(f"\nMedians of {args.repeats} repeats; pack config {preview._relative(args.policy_config)}.\n")
+    print("| measure | figure | target | met |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+def _verdict(label: str, value: float, target: float, unit: str) -> tuple[str, str, str, str]:
+    shown = (f"{value * 100:.0f}%", f"<= {target * 100:.0f}%") if unit == "%" else (f"{value:.2f}x", f"<= {target}x")
+    return label, shown[0], shown[1], "yes" if value <= target else "**no**"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
