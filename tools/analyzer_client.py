@@ -259,6 +259,7 @@ def resource_options(
         protect=registration.protect,
         ignoreChanges=registration.ignore_changes,
         deleteBeforeReplace=registration.delete_before_replace,
+        # The registration keeps the flag, not whether it was set; a set flag was certainly defined.
         deleteBeforeReplaceDefined=registration.delete_before_replace,
         aliases=aliases,
         customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
@@ -380,7 +381,6 @@ class PolicyAnalyzer:
         self._channel: Optional[grpc.Channel] = None
         self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
         self._info: Optional[PackInfo] = None
-        self.configured_levels: dict[str, str] = {}
 
     # Starting and stopping.
 
@@ -452,7 +452,7 @@ class PolicyAnalyzer:
             reason = "did not print its port" if ready else f"printed no port in {PACK_START_TIMEOUT_SECONDS}s"
             raise PolicyPackError(
                 f"policy pack {self.project.directory} {reason}; its output:\n{line.decode(errors='replace')}"
-                f"{self.stderr()}"
+                f"{self.output()}"
             ) from None
 
     def _drain_stdout(self) -> None:
@@ -462,13 +462,15 @@ class PolicyAnalyzer:
             for line in iter(stream.readline, b""):
                 self._stdout_lines.append(line)
 
-    def stderr(self) -> str:
+    def output(self) -> str:
+        """What the pack printed (policies' prints, pulumi.log, tracebacks), for error messages."""
+        printed = b"".join(self._stdout_lines).decode(errors="replace")
         self._stderr.seek(0)
-        return self._stderr.read().decode(errors="replace")
+        return printed + self._stderr.read().decode(errors="replace")
 
     @property
-    def pid(self) -> Optional[int]:
-        return self._process.pid if self._process else None
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def kill(self) -> None:
         """Stops the pack process at once; whoever waits on it (its port, an answer) gets an error."""
@@ -510,7 +512,7 @@ class PolicyAnalyzer:
     def _failure(self, name: str, error: grpc.RpcError) -> PolicyPackError:
         return PolicyPackError(
             f"policy pack {self.project.directory}: {name} failed: {error.code().name}: {error.details()}\n"
-            f"{self.stderr()}"
+            f"{self.output()}"
         )
 
     def _call_optional(self, method, request) -> None:
@@ -547,7 +549,6 @@ class PolicyAnalyzer:
             entry.properties.update(dict(config.properties))
         if reconciled:
             self._call("Configure", request)
-        self.configured_levels = {name: c.enforcement_level for name, c in reconciled.items()}
         return reconciled
 
     def analyze(self, resource: analyzer_pb2.AnalyzerResource) -> list[Violation]:

@@ -151,10 +151,9 @@ def test_policies_keep_their_own_level_without_a_config():
 def test_pack_process_is_killed_after_use():
     context = preview.stack_context("dev", CONFIG)
     with analyzer_client.PolicyAnalyzer(ECHO_PACK, context) as pack:
-        process = pack._process
         assert pack.info().name == "echo"
-        assert process.poll() is None
-    assert process.poll() is not None
+        assert pack.running
+    assert not pack.running
 
 
 def test_pack_process_is_killed_when_the_program_fails(monkeypatch):
@@ -174,7 +173,7 @@ def test_pack_process_is_killed_when_the_program_fails(monkeypatch):
     with pytest.raises(RuntimeError, match="program failed"):
         preview.analyze(failing_program, CONFIG, preview.stack_context("dev", CONFIG), ECHO_PACK)
     [pack] = started
-    assert pack._process.poll() is not None
+    assert not pack.running
 
 
 def test_a_pack_that_cannot_start_is_reported_with_its_output(tmp_path):

@@ -190,7 +190,7 @@ def test_invalid_settings_register_nothing_and_stop_the_pack(monkeypatch):
         preview.preview("dev", pack_dir=FLOOR_PACK)
     assert raised.value.program_run.resources == []
     [pack] = started
-    assert pack._process.poll() is not None
+    assert not pack.running
 
 
 def test_unknown_stack_exits_2(capsys):
