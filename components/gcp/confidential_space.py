@@ -100,6 +100,7 @@ class ConfidentialModelOwner(pulumi.ComponentResource):
     provider: gcp.iam.WorkloadIdentityPoolProvider
     model_reader: gcp.serviceaccount.Account
     decrypt_grant: Optional[gcp.kms.CryptoKeyIAMMember]
+    exports: dict
 
     def __init__(self, name: str, args: ModelOwnerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:gcp:ConfidentialModelOwner", name, None, opts)
@@ -207,6 +208,7 @@ class ConfidentialWorkloadOperator(pulumi.ComponentResource):
     input_bucket: CmekBucket
     result_bucket: CmekBucket
     repository: CmekRepository
+    exports: dict
 
     def __init__(self, name: str, args: OperatorArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:gcp:ConfidentialWorkloadOperator", name, None, opts)

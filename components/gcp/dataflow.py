@@ -77,6 +77,8 @@ class DataflowBuckets(pulumi.ComponentResource):
     temp: CmekBucket
     staging: CmekBucket
     locations: pulumi.Output[PipelineLocations]
+    exports: dict
+    """The key, both locations, and the Java and Python pipeline options."""
 
     def __init__(self, name: str, args: DataflowBucketsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:gcp:DataflowBuckets", name, None, opts)

@@ -33,6 +33,13 @@ from components.gcp.service_agents import ServiceAgents, ServiceAgentsArgs, cata
 from components.gcp.settings import GcpSettings
 from components.gcp.training import ai_platform_exports, vertex_exports
 from components.gcp.vertex import VertexResources, VertexResourcesArgs
+from components.gcp.workload_settings import (
+    DATAFLOW_STAGING_BUCKET,
+    DATAFLOW_TEMP_BUCKET,
+    INPUT_BUCKET,
+    MODEL_BUCKET,
+    RESULT_BUCKET,
+)
 
 SHARED_KEY = "shared"
 # Decrypt-only for an external attested workload: never shared with the platform's services.
@@ -213,6 +220,8 @@ class GcpLandingZone(pulumi.ComponentResource):
     def _build_workloads(self, name: str, settings: GcpSettings, plan: KeyPlan, grants: KeyGrants) -> None:
         workloads = settings.workloads
         project, region = settings.ml_project, settings.region
+        self.vertex = self.dataflow = self.dataflow_job = self.training_logs = None
+        self.model_owner = self.operator = self.org_policies = None
 
         if "aiplatform" in settings.services:
             vertex_key, vertex_grants = self._usable(plan, grants, "aiplatform")
@@ -241,8 +250,8 @@ class GcpLandingZone(pulumi.ComponentResource):
                 DataflowBucketsArgs(
                     project=project,
                     region=region,
-                    temp_bucket=settings.bucket_name("dataflow-temp"),
-                    staging_bucket=settings.bucket_name("dataflow-staging"),
+                    temp_bucket=settings.bucket_name(DATAFLOW_TEMP_BUCKET),
+                    staging_bucket=settings.bucket_name(DATAFLOW_STAGING_BUCKET),
                     bucket_location=settings.bucket_location,
                     storage_kms_key_name=storage_key,
                     storage_grants=storage_grants,
@@ -304,7 +313,7 @@ class GcpLandingZone(pulumi.ComponentResource):
                 f"{name}-cs-owner",
                 ModelOwnerArgs(
                     project=project,
-                    model_bucket=settings.bucket_name("cs-model"),
+                    model_bucket=settings.bucket_name(MODEL_BUCKET),
                     bucket_location=settings.bucket_location,
                     storage_kms_key_name=storage_key,
                     storage_grants=storage_grants,
@@ -326,8 +335,8 @@ class GcpLandingZone(pulumi.ComponentResource):
                     project=project,
                     region=region,
                     zone=space.zone,
-                    input_bucket=settings.bucket_name("cs-input"),
-                    result_bucket=settings.bucket_name("cs-results"),
+                    input_bucket=settings.bucket_name(INPUT_BUCKET),
+                    result_bucket=settings.bucket_name(RESULT_BUCKET),
                     bucket_location=settings.bucket_location,
                     storage_kms_key_name=storage_key,
                     storage_grants=storage_grants,

@@ -35,6 +35,7 @@ class CmekOrgPolicies(pulumi.ComponentResource):
 
     non_cmek_services: gcp.orgpolicy.Policy
     key_projects: gcp.orgpolicy.Policy
+    exports: dict
 
     def __init__(self, name: str, args: CmekOrgPoliciesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:gcp:CmekOrgPolicies", name, None, opts)

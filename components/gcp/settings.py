@@ -175,7 +175,7 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
         buckets=buckets,
         bucket_location=bucket_location,
         registry_repository=repository,
-        workloads=read_workload_settings(reader, region, ml_project, services),
+        workloads=read_workload_settings(reader, region, ml_project, services, buckets),
     )
 
 

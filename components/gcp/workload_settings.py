@@ -40,6 +40,8 @@ IMAGE_REFERENCE = (
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})"
 )
 REPOSITORY_ID = r"[a-z][a-z0-9-]{0,61}[a-z0-9]"
+DATAFLOW_TEMP_BUCKET, DATAFLOW_STAGING_BUCKET = "dataflow-temp", "dataflow-staging"
+MODEL_BUCKET, INPUT_BUCKET, RESULT_BUCKET = "cs-model", "cs-input", "cs-results"
 
 
 @dataclass(frozen=True)
@@ -142,15 +144,30 @@ class WorkloadSettings:
 
 
 def read_workload_settings(
-    reader: SettingsReader, region: str, ml_project: str, services: Sequence[str]
+    reader: SettingsReader, region: str, ml_project: str, services: Sequence[str], buckets: Sequence[str]
 ) -> WorkloadSettings:
-    return WorkloadSettings(
+    settings = WorkloadSettings(
         training=_training(reader, region, services),
         dataflow=_dataflow(reader, services),
         training_logs=_training_logs(reader, services),
         confidential_space=_confidential_space(reader, region, ml_project, services),
         org_policies=_org_policies(reader),
     )
+    for suffix in sorted(set(buckets) & set(workload_bucket_suffixes(settings))):
+        reader.problem("gcpBuckets", suffix, "is a bucket an enabled workload part creates itself; use another suffix")
+    return settings
+
+
+def workload_bucket_suffixes(settings: WorkloadSettings) -> list[str]:
+    """Name suffixes (`<gcpMlProjectId>-<suffix>`) of the buckets the enabled parts create."""
+    suffixes = []
+    if settings.dataflow.enabled:
+        suffixes += [DATAFLOW_TEMP_BUCKET, DATAFLOW_STAGING_BUCKET]
+    if settings.confidential_space.model_owner:
+        suffixes.append(MODEL_BUCKET)
+    if settings.confidential_space.operator:
+        suffixes += [INPUT_BUCKET, RESULT_BUCKET]
+    return suffixes
 
 
 def _require_services(reader: SettingsReader, services: Sequence[str], needed: Sequence[str], why: str) -> None:

@@ -312,3 +312,15 @@ def test_prod_enables_every_part_as_the_tests_run_it():
     assert workloads.confidential_space.model_owner and workloads.confidential_space.operator
     assert workloads.confidential_space.key_decrypt
     assert workloads.org_policies.enabled
+
+
+@pytest.mark.parametrize("suffix", ["dataflow-temp", "dataflow-staging", "cs-model", "cs-input", "cs-results"])
+def test_buckets_cannot_take_a_workload_buckets_name(run_stack, suffix):
+    problem = only_problem(run_stack, {"gcpBuckets": ["training-data", suffix]}, "gcpBuckets")
+    assert problem.value == suffix
+    assert "an enabled workload part creates itself" in problem.allowed
+
+
+def test_a_workload_bucket_name_is_free_when_its_part_is_off(run_stack):
+    run = run_stack("dev", {"gcpBuckets": ["dataflow-temp"]})
+    assert [b.inputs["name"] for b in run.by_type("gcp:storage/bucket:Bucket")] == ["acme-ml-dev-dataflow-temp"]
