@@ -14,6 +14,7 @@ from tests.components.gcp.workload_stack import (
     run_all_parts,
     run_workloads,
 )
+from tools import stack_config
 
 PIPELINES_KEY = f"{KEY_RING}/cryptoKeys/pipelines"
 STORAGE_KEY = f"{KEY_RING}/cryptoKeys/storage"
@@ -155,3 +156,12 @@ def test_no_job_without_a_job_name_and_nothing_when_dataflow_is_off(run_stack):
     assert len(dataflow_buckets(run)) == 2
     dev = run_stack("dev")
     assert dataflow_buckets(dev) == {} and "dataflow" not in dev.outputs["gcp"]
+
+
+def test_readme_gives_the_seeds_pii_advice():
+    """Seed 003: data keys used in windowing, grouping and joining are outside CMEK."""
+    readme = (stack_config.PROJECT_ROOT / "README.md").read_text()
+    section = " ".join(readme.split("## GCP workloads", 1)[1].split("\n## ", 1)[0].split())
+    assert "(windowing, grouping, joining): these are outside CMEK" in section
+    assert "hash or otherwise transform them *before* they enter the pipeline" in section
+    assert "--dataflowKmsKey=" in section and "--dataflow_kms_key=" in section
