@@ -298,3 +298,8 @@ def test_nothing_confidential_unless_asked(run_stack):
     for type_token in (POOL, PROVIDER, ACCOUNT, BUCKET_MEMBER, PROJECT_MEMBER, REPOSITORY_MEMBER):
         assert run.by_type(type_token) == [], type_token
     assert "confidentialSpace" not in run.outputs["gcp"]
+
+
+def test_compute_agent_gets_the_compute_key_for_the_vm_boot_disk(run):
+    grant = grant_for(run, agent("compute-system.iam.gserviceaccount.com"), f"{KEY_RING}/cryptoKeys/compute")
+    assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
