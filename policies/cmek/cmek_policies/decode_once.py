@@ -6,8 +6,9 @@
 ~0.05 ms per resource in process). `install` wraps those three names in `pulumi_policy.policy` with small
 per-thread memos, so the first policy decodes and the others reuse the result.
 
-Why this is safe: `MessageToDict` is keyed on the message's type and bytes, so a different request can never
-get a stale value; the other two are keyed on the identity of their input, which the memo keeps alive.
+Why this is safe: every memo is keyed on the identity of its input, and keeps that input alive, so no other
+object can take its identity while cached. The servicer gets a fresh request message from gRPC for every
+call and never changes it; `request.properties` is the same message object on every access within a call.
 The shared values are only read: the SDK copies what it hands out, and policies read through `props.lookup`.
 For any other pulumi-policy version `install` does nothing, and the SDK's own decoding runs.
 """
@@ -25,21 +26,20 @@ _SLOTS = 8  # a request's properties plus its provider's, with room for a few co
 
 
 class _Memo(threading.local):
-    def __init__(self) -> None:
-        self.entries: list[tuple[Any, Any]] = []
+    """The last few (input, flag) -> output pairs of one function, per thread, matched by identity."""
 
-    def get(self, key: Any, same: Callable[[Any, Any], bool], compute: Callable[[], Any]) -> Any:
-        for cached_key, value in self.entries:
-            if same(cached_key, key):
+    def __init__(self) -> None:
+        self.entries: list[tuple[Any, Any, Any]] = []
+
+    def get(self, source: Any, flag: Any, compute: Callable[[], Any]) -> Any:
+        for cached, cached_flag, value in self.entries:
+            if cached is source and cached_flag == flag:
                 return value
         value = compute()
-        self.entries.insert(0, (key, value))
+        # Holding `source` keeps it alive, so its identity cannot be reused by another object.
+        self.entries.insert(0, (source, flag, value))
         del self.entries[_SLOTS:]
         return value
-
-
-def _identical(a: Any, b: Any) -> bool:
-    return a[0] is b[0] and a[1:] == b[1:]
 
 
 class _JsonFormat:
@@ -52,8 +52,7 @@ class _JsonFormat:
     def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (protobuf's name)
         if args or kwargs:
             return self._json_format.MessageToDict(message, *args, **kwargs)
-        key = (message.DESCRIPTOR.full_name, message.SerializeToString())
-        return self._memo.get(key, tuple.__eq__, lambda: self._json_format.MessageToDict(message))
+        return self._memo.get(message, None, lambda: self._json_format.MessageToDict(message))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._json_format, name)
@@ -69,6 +68,6 @@ def install() -> bool:
     deserialize_memo, proxy_memo = _Memo(), _Memo()
     _sdk.json_format = _JsonFormat(_sdk.json_format)
     _sdk.deserialize_properties = lambda props, proxy_secrets=False: deserialize_memo.get(
-        (props, proxy_secrets), _identical, lambda: deserialize(props, proxy_secrets))
-    _sdk.unknown_checking_proxy = lambda props: proxy_memo.get((props,), _identical, lambda: proxy(props))
+        props, proxy_secrets, lambda: deserialize(props, proxy_secrets))
+    _sdk.unknown_checking_proxy = lambda props: proxy_memo.get(props, None, lambda: proxy(props))
     return True
