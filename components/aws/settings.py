@@ -55,7 +55,8 @@ class AwsSettings:
     key_administrator_arns: list[str]
     """Roles or users that administer the keys and may not use them."""
     execution_role_arns: list[str]
-    """SageMaker execution roles: the key users."""
+    """SageMaker execution roles: the key users. They must exist before `up`: KMS rejects a key
+    policy naming a principal that does not exist (MalformedPolicyDocumentException)."""
     launcher_role_arns: list[str]
     """Roles that create SageMaker jobs; the guardrail policy is attached to them."""
     buckets: list[str]
@@ -82,8 +83,7 @@ class AwsSettings:
         return SHARED_KEY if self.key_layout == "shared" else purpose
 
     def bucket_name(self, suffix: str) -> str:
-        """Globally unique: the account and region keep stacks in other accounts or regions apart."""
-        return f"{self.name_prefix}-{suffix}-{self.account_id}-{self.region}"
+        return bucket_name(self.name_prefix, suffix, self.account_id, self.region)
 
     def log_group_arn(self, log_group: str) -> str:
         return f"arn:{self.partition.name}:logs:{self.region}:{self.account_id}:log-group:{log_group}"
@@ -91,6 +91,11 @@ class AwsSettings:
     @property
     def account_root_arn(self) -> str:
         return f"arn:{self.partition.name}:iam::{self.account_id}:root"
+
+
+def bucket_name(prefix: str, suffix: str, account_id: str, region: str) -> str:
+    """Globally unique: the account and region keep stacks in other accounts or regions apart."""
+    return f"{prefix}-{suffix}-{account_id}-{region}"
 
 
 def read_aws_settings(reader: SettingsReader) -> AwsSettings:
@@ -130,7 +135,7 @@ def read_aws_settings(reader: SettingsReader) -> AwsSettings:
     # A bad prefix, account or region already has its own problem; the names would repeat it.
     name_parts_valid = not any(_has_problem(reader, k) for k in ("awsRegion", "awsAccountId", "awsNamePrefix"))
     for suffix in buckets if name_parts_valid else []:
-        name = f"{prefix}-{suffix}-{account_id}-{region}"
+        name = bucket_name(prefix, suffix, account_id, region)
         if not re.fullmatch(BUCKET_NAME, name) or "--" in name:
             reader.problem(
                 "awsBuckets", suffix, f"bucket name {name!r} must be 3-63 lowercase letters, digits or single dashes"
