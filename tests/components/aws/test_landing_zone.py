@@ -1,7 +1,13 @@
 """The AWS landing zone as a whole: structure, preview, and what a data scientist pastes."""
 
+import json
+
+import pytest
+
 from components.aws.training import create_training_job_flags, estimator_kwargs
 from tests.components.aws.conftest import DEV_ACCOUNT, PROD_ACCOUNT, key_arns, run_aws
+from tools import stack_config
+from tools.urn_inventory import golden_file
 
 LANDING_ZONE = "cmek-ml:aws:LandingZone"
 
@@ -88,3 +94,16 @@ def test_output_path_falls_back_to_the_first_bucket_then_a_placeholder():
 
 def test_estimator_kwargs_are_what_the_sdk_takes():
     assert estimator_kwargs("v", "o", "s3://b/") == {"volume_kms_key": "v", "output_kms_key": "o", "output_path": "s3://b/"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_dev_and_prod_enable_aws_next_to_gcp(stack):
+    clouds = json.loads(stack_config.resolve(stack)["cmek-ml:clouds"])
+    assert "aws" in clouds and "gcp" in clouds
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_golden_inventory_guards_the_aws_keys_and_buckets(stack):
+    golden = golden_file(stack).read_text().split()
+    for token in ("aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:ecr/repository:Repository"):
+        assert any(urn.split("::")[2].endswith(token) for urn in golden), f"{stack}: no {token}"
