@@ -21,9 +21,9 @@ def only_problem(run_azure, overrides, key, stack="dev"):
     return problems[0]
 
 
-def test_the_stacks_as_checked_in_are_valid(run_stack):
+def test_the_stacks_azure_settings_are_valid(run_azure):
     for stack in ("dev", "prod"):
-        assert run_stack(stack).by_type("azure-native:keyvault:Vault")
+        assert run_azure(stack).by_type("azure-native:keyvault:Vault")
 
 
 @pytest.mark.parametrize("sku", ["Basic", "Standard"])
