@@ -16,6 +16,7 @@ script, not a test: timings depend on the machine.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -138,7 +139,9 @@ def main(argv=None) -> int:
         _verdict("Policy overhead of the offline preview", median_ratio(overhead) - 1, TARGETS["overhead"], "%"),
     ]
 
-    print(f"\nMedians of {args.repeats} repeats; pack config {preview._relative(args.policy_config)}.\n")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nMedians of {args.repeats} repeats; pack config {preview.project_relative(args.policy_config)}; "
+          f"{os.cpu_count()} cores, load average {load} at the end.\n")
     print("| measure | figure | target | met |")
     print("| --- | --- | --- | --- |")
     for row in rows:

@@ -616,7 +616,7 @@ def _policy_info(p: analyzer_pb2.PolicyInfo) -> PolicyInfo:
         url=p.url,
         display_name=p.displayName,
         tags=tuple(p.tags),
-        framework={k: v for k, v in json_format.MessageToDict(p.framework).items()} if p.HasField("framework") else {},
+        framework=json_format.MessageToDict(p.framework) if p.HasField("framework") else {},
         config_schema=schema,
         policy_type={analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}.get(
             p.policy_type, ""

@@ -344,10 +344,12 @@ def _violation_sort_key(v: Violation):
 
 def render_text(result: PreviewResult) -> str:
     ctx = result.context
-    config = _relative(result.policy_config_path) if result.policy_config_path else "none (each policy at its own level)"
+    config = (project_relative(result.policy_config_path) if result.policy_config_path
+              else "none (each policy at its own level)")
+    pack = f"{result.pack.name}@v{result.pack.version} ({project_relative(result.pack_dir)})"
     lines = [
         f"Previewing stack {ctx.stack} (mock engine, no cloud calls)",
-        f"Policy pack {result.pack.name}@v{result.pack.version} ({_relative(result.pack_dir)}), config: {config}",
+        f"Policy pack {pack}, config: {config}",
         "",
         f"+ {STACK_TYPE}  {ctx.project}-{ctx.stack}",
         *("    " + line for line in render_tree(result.run)),
@@ -405,8 +407,8 @@ def render_json(result: PreviewResult) -> str:
         "stack": result.context.stack,
         "project": result.context.project,
         "policyPacks": [{
-            "name": result.pack.name, "version": result.pack.version, "path": _relative(result.pack_dir),
-            "config": _relative(result.policy_config_path) if result.policy_config_path else None,
+            "name": result.pack.name, "version": result.pack.version, "path": project_relative(result.pack_dir),
+            "config": project_relative(result.policy_config_path) if result.policy_config_path else None,
             "enforcement": result.enforcement,
         }],
         "resources": resources,
@@ -524,13 +526,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.format == "json":
         print(render_json(result))
     elif args.format == "sarif":
-        print(render_sarif(result, _relative(program_dir / "__main__.py")))
+        print(render_sarif(result, project_relative(program_dir / "__main__.py")))
     else:
         print(render_text(result))
     return result.exit_code
 
 
-def _relative(path: Path) -> str:
+def project_relative(path: Path) -> str:
     try:
         return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
