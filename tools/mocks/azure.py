@@ -11,6 +11,7 @@ import uuid
 from typing import Any, Mapping
 
 import pulumi
+from pulumi.runtime import rpc
 
 from tools.mocks.cloud_state import World, invoke, output_shape, resource
 
@@ -98,6 +99,15 @@ def _identity(world: World, name: str, inputs: Mapping[str, Any]):
         "principalId": stable_guid(identity_id, "principal"),
         "tenantId": signed_in("tenant"),
     }
+
+
+@output_shape("azure-native:keyvault:Vault")
+def _vault_preview(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The vault URI is computed by Azure: unknown in a preview, like any output."""
+    properties = inputs.get("properties")
+    if not isinstance(properties, Mapping):
+        return dict(inputs)
+    return {**inputs, "properties": {**properties, "vaultUri": rpc.UNKNOWN}}
 
 
 @resource("azure-native:keyvault:Vault")

@@ -1,6 +1,7 @@
 """The Azure landing zone as a whole: resource group, identity, exports, stacks, preview."""
 
 import pytest
+from pulumi.output import Unknown
 
 GROUP = "azure-native:resources:ResourceGroup"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -91,6 +92,9 @@ def test_preview_with_unknown_ids_registers_the_same_resources(run_azure):
     assert sorted(r.urn for r in preview.resources) == sorted(r.urn for r in up.resources)
     grant = preview.one("azure-native:authorization:RoleAssignment", "azure-key-access-encryption-identity").urn
     assert grant in preview.one("azure-native:storage:StorageAccount", "azure-storage-account").dependencies
+    # Computed by Azure, so unknown until created, not absent.
+    assert isinstance(preview.outputs["azure"]["keyVault"]["uri"], Unknown)
+    assert isinstance(preview.outputs["azure"]["key"]["uriWithVersion"], Unknown)
 
 
 def test_stacks_enable_azure_next_to_the_other_clouds(run_stack):
