@@ -22,23 +22,28 @@ from pulumi_policy import policy as _sdk
 from pulumi_policy.version import VERSION
 
 SUPPORTED_VERSION = "1.21.0"
-_SLOTS = 8  # a request's properties plus its provider's, with room for a few concurrent shapes
+# Entries kept per thread. Analyze reuses one request's (and its provider's) entries across the policies;
+# AnalyzeStack runs each stack policy over every resource in turn, so the memo must hold a whole stack for
+# the second policy on to reuse the first one's decoding. Oldest entries go first.
+_CAPACITY = 20_000
 
 
 class _Memo(threading.local):
-    """The last few (input, flag) -> output pairs of one function, per thread, matched by identity."""
+    """Recent (input, flag) -> output pairs of one function, per thread, matched by the input's identity."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[Any, Any, Any]] = []
+        self.entries: dict[tuple[int, Any], tuple[Any, Any]] = {}
 
     def get(self, source: Any, flag: Any, compute: Callable[[], Any]) -> Any:
-        for cached, cached_flag, value in self.entries:
-            if cached is source and cached_flag == flag:
-                return value
+        key = (id(source), flag)
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] is source:
+            return entry[1]
         value = compute()
-        # Holding `source` keeps it alive, so its identity cannot be reused by another object.
-        self.entries.insert(0, (source, flag, value))
-        del self.entries[_SLOTS:]
+        # Holding `source` keeps it alive, so no other object can take its identity while it is cached.
+        self.entries[key] = (source, value)
+        if len(self.entries) > _CAPACITY:
+            del self.entries[next(iter(self.entries))]
         return value
 
 
