@@ -35,7 +35,3 @@ def test_defaults_without_provider_config():
     run = run_with({}, lambda: pulumi.export("account", aws.get_caller_identity_output().account_id))
     assert run.outputs["account"] == "123456789012"
 
-
-def test_kms_rejects_a_rotation_period_aws_rejects():
-    with pytest.raises(Exception, match="RotationPeriodInDays 30"):
-        run_with({"region": "eu-west-1"}, lambda: aws.kms.Key("k", enable_key_rotation=True, rotation_period_in_days=30))

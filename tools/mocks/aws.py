@@ -40,9 +40,6 @@ def stable_uuid(name: str) -> str:
 
 @resource("aws:kms/key:Key")
 def _kms_key(world: World, name: str, inputs: Mapping[str, Any]):
-    period = inputs.get("rotationPeriodInDays")
-    if period is not None and not 90 <= period <= 2560:
-        raise ValueError(f"ValidationException: RotationPeriodInDays {period} is not within 90-2560")
     key_id = stable_uuid(name)
     return key_id, {"keyId": key_id, "arn": arn(inputs, "kms", f"key/{key_id}")}
 
