@@ -34,12 +34,13 @@ class _Memo(threading.local):
     def __init__(self) -> None:
         self.entries: dict[tuple[int, Any], tuple[Any, Any]] = {}
 
-    def get(self, source: Any, flag: Any, compute: Callable[[], Any]) -> Any:
+    def get(self, source: Any, flag: Any, compute: Callable[..., Any], *args: Any) -> Any:
+        """`compute(*args)`, or its result from an earlier call for this very `source` and `flag`."""
         key = (id(source), flag)
         entry = self.entries.get(key)
         if entry is not None and entry[0] is source:
             return entry[1]
-        value = compute()
+        value = compute(*args)
         # Holding `source` keeps it alive, so no other object can take its identity while it is cached.
         self.entries[key] = (source, value)
         if len(self.entries) > _CAPACITY:
@@ -57,7 +58,7 @@ class _JsonFormat:
     def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (protobuf's name)
         if args or kwargs:
             return self._json_format.MessageToDict(message, *args, **kwargs)
-        return self._memo.get(message, None, lambda: self._json_format.MessageToDict(message))
+        return self._memo.get(message, None, self._json_format.MessageToDict, message)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._json_format, name)
@@ -72,7 +73,13 @@ def install() -> bool:
     deserialize, proxy = _sdk.deserialize_properties, _sdk.unknown_checking_proxy
     deserialize_memo, proxy_memo = _Memo(), _Memo()
     _sdk.json_format = _JsonFormat(_sdk.json_format)
-    _sdk.deserialize_properties = lambda props, proxy_secrets=False: deserialize_memo.get(
-        props, proxy_secrets, lambda: deserialize(props, proxy_secrets))
-    _sdk.unknown_checking_proxy = lambda props: proxy_memo.get(props, None, lambda: proxy(props))
+
+    def deserialize_once(props: Any, proxy_secrets: bool = False) -> Any:
+        return deserialize_memo.get(props, proxy_secrets, deserialize, props, proxy_secrets)
+
+    def proxy_once(props: Any) -> Any:
+        return proxy_memo.get(props, None, proxy, props)
+
+    _sdk.deserialize_properties = deserialize_once
+    _sdk.unknown_checking_proxy = proxy_once
     return True
