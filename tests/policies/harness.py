@@ -23,7 +23,6 @@ if str(PACK_DIR) not in sys.path:
     sys.path.insert(0, str(PACK_DIR))
 
 import cmek_policies  # noqa: E402  (needs the pack folder on sys.path, as the CLI has it)
-from pulumi_policy import EnforcementLevel  # noqa: E402
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: E402
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel

@@ -313,3 +313,11 @@ def test_stack_policies_do_linear_work():
     """Counts work, not time (the machine is shared): 4x the resources must cost at most ~4x the reads."""
     small, large = _stack_work(50), _stack_work(200)
     assert small > 0 and large <= 4 * small * 1.05
+
+
+def test_bad_exemption_pattern_on_a_stack_policy_is_reported_and_exempts_nothing():
+    bucket = _s3_bucket("scratch-1")
+    found = of(Analyzer({"all": "mandatory", S3_POLICY: {"excludeFor": ["scratch-(", "scratch-.*"]}}).analyze_stack([bucket]),
+               S3_POLICY)
+    assert [f.urn for f in found] == ["", bucket.urn]
+    assert "is not a regular expression" in found[0].message

@@ -88,10 +88,19 @@ def _options(defaults: Options, configured: Options) -> dict[str, Any]:
     return {**defaults, **configured}
 
 
-def _exempt(name: str, options: Options) -> bool:
-    """Raises `re.error` for a bad pattern; callers turn that into a violation naming the option."""
-    patterns = tuple(options.get(EXCLUDE_FOR) or ())
-    return any(p.fullmatch(name) for p in _exemption_patterns(patterns))
+def _exemptions(options: Options, report_violation: ReportViolation) -> tuple[re.Pattern[str], ...]:
+    """The compiled `excludeFor` patterns; a bad one is reported as a violation and exempts nothing."""
+    try:
+        return _exemption_patterns(tuple(options.get(EXCLUDE_FOR) or ()))
+    except re.error as error:
+        report_violation(
+            f"Option {EXCLUDE_FOR}: pattern {error.pattern!r} is not a regular expression ({error}); "
+            "nothing was exempted.", None)
+        return ()
+
+
+def _exempt(name: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
+    return any(p.fullmatch(name) for p in patterns)
 
 
 def _schema(options_schema: Optional[Mapping[str, Mapping[str, Any]]]) -> PolicyConfigSchema:
@@ -100,10 +109,6 @@ def _schema(options_schema: Optional[Mapping[str, Mapping[str, Any]]]) -> Policy
 
 def _defaults(options_schema: Optional[Mapping[str, Mapping[str, Any]]]) -> dict[str, Any]:
     return {k: spec["default"] for k, spec in (options_schema or {}).items() if "default" in spec}
-
-
-def _bad_exemption(error: re.error) -> str:
-    return f"Option {EXCLUDE_FOR}: pattern {error.pattern!r} is not a regular expression ({error}); nothing was exempted."
 
 
 def resource_policy(
@@ -126,11 +131,8 @@ def resource_policy(
         if canonical_type(args.resource_type) not in types:
             return
         options = _options(defaults, args.get_config())
-        try:
-            if _exempt(args.name, options):
-                args.not_applicable(f"{args.name} is exempt by {EXCLUDE_FOR}")
-        except re.error as error:
-            report_violation(_bad_exemption(error), None)
+        if _exempt(args.name, _exemptions(options, report_violation)):
+            args.not_applicable(f"{args.name} is exempt by {EXCLUDE_FOR}")
         for message in check(args.props, options):
             report_violation(message, None)
 
@@ -163,13 +165,9 @@ def stack_policy(
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         options = _options(defaults, args.get_config())
-        try:
-            _exempt("", options)
-        except re.error as error:
-            report_violation(_bad_exemption(error), None)
-            options = {**options, EXCLUDE_FOR: []}
+        exemptions = _exemptions(options, report_violation)
         for resource, message in check(args.resources, options):
-            if not _exempt(resource.name, options):
+            if not _exempt(resource.name, exemptions):
                 report_violation(message, resource.urn)
 
     return StackValidationPolicy(

@@ -48,9 +48,6 @@ class StackIndex:
         for type_ in types:
             yield from self.by_type.get(canonical_type(type_), ())
 
-    def property_sources(self, resource: PolicyResource, prop: str) -> list[PolicyResource]:
-        return list(resource.property_dependencies.get(prop, ()))
-
     def descendants(self, urn: str) -> frozenset[str]:
         """Everything a component contains: depending on a component waits for all of it."""
         if urn not in self._descendants:
