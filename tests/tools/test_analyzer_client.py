@@ -48,7 +48,8 @@ class Zone(pulumi.ComponentResource):
 def program() -> None:
     Zone("z")
     eu = gcp.Provider("eu", project="p-explicit", region="europe-west4")
-    gcp.storage.Bucket("explicit", name="e", location="EU", opts=pulumi.ResourceOptions(provider=eu))
+    gcp.storage.Bucket("explicit", name="e", location="EU", labels={"token": pulumi.Output.secret("s3cr3t")},
+                       opts=pulumi.ResourceOptions(provider=eu))
 
 
 def echo_preview(policy_config_path=None) -> preview.PreviewResult:
@@ -128,6 +129,15 @@ def test_pack_sees_the_stack_environment_like_under_the_cli(echoed):
     bucket = _analyze_echo(echoed, BUCKET_URN)
     assert (bucket["stack"], bucket["project"], bucket["dryRun"]) == ("dev", "cmek-ml", True)
     assert bucket["gcpRegion"] == "europe-west4"  # PULUMI_CONFIG reaches pulumi.Config in the pack
+    assert bucket["stackTags"]["pulumi:project"] == "cmek-ml"  # ConfigureStack was sent
+
+
+def test_secrets_reach_the_pack_but_never_the_output(echoed):
+    assert _analyze_echo(echoed, EXPLICIT_BUCKET_URN)["props"]["labels"]["token"] == "s3cr3t"
+    resources = json.loads(preview.render_json(echoed))["resources"]
+    assert "s3cr3t" not in json.dumps(resources) + "\n".join(preview.render_tree(echoed.run))
+    [explicit] = [r for r in resources if r["urn"] == EXPLICIT_BUCKET_URN]
+    assert explicit["inputs"]["labels"] == {"token": preview.SECRET_DISPLAY}
 
 
 def test_configure_sends_schema_defaults_file_properties_and_all(echoed):

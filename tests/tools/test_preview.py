@@ -67,6 +67,8 @@ def test_text_preview_of_dev_keeps_the_quick_start_working(capsys):
     assert code == preview.EXIT_CLEAN
     assert out.startswith("Previewing stack dev (mock engine, no cloud calls)")
     assert "+ gcp:kms/cryptoKey:CryptoKey" in out and "[protect]" in out
+    assert '"defaultKmsKeyName": "<unknown>"' in out  # the same-stack key, as a first preview shows it
+    assert "pulumi.output.Unknown" not in out
     assert "Policy pack cmek-ml@v" in out and "config: policies/config/dev.json" in out
 
 

@@ -47,6 +47,7 @@ def echo_resource(args, report_violation):
         "project": pulumi.get_project(),
         "dryRun": pulumi.runtime.is_dry_run(),
         "gcpRegion": pulumi.Config("cmek-ml").get("gcpRegion"),
+        "stackTags": dict(args.stack_tags),
     }, default=str))
 
 
