@@ -273,3 +273,14 @@ def test_reconcile_validates_properties_against_the_policy_schema():
     info = _info(_policy("a", schema=schema))
     with pytest.raises(PolicyPackError, match="a: excludeFor: 'legacy' is not of type 'array'"):
         analyzer_client.reconcile_policy_config(info, {"a": PolicyConfig("", {"excludeFor": "legacy"})})
+
+
+def test_alias_urns_from_urns_and_specs_of_any_stack(run_component):
+    run = run_component(lambda: Zone("z"), preview=True)
+    key = run.one("gcp:kms/cryptoKey:CryptoKey", "z-key")
+    old_urn = "urn:pulumi:dev::cmek-ml::gcp:kms/cryptoKey:CryptoKey::legacy"
+    key.aliases = [old_urn, 'spec {\n  name: "moved"\n  stack: "staging"\n  project: "old-ml"\n}\n']
+    assert analyzer_client.alias_urns(key, run.monitor.make_urn) == [
+        old_urn,
+        "urn:pulumi:staging::old-ml::cmek-ml:test:Zone$gcp:kms/cryptoKey:CryptoKey::moved",
+    ]
