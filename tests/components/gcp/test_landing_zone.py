@@ -29,8 +29,17 @@ def dev(run_stack):
     return run_stack("dev")
 
 
-def grants_by_member(run):
-    return {g.inputs["member"]: g for g in run.by_type(KEY_MEMBER)}
+def key_use_grants(run):
+    """The encrypter/decrypter grants, as {(member, key name): grant}."""
+    return {
+        (g.inputs["member"], g.inputs["cryptoKeyId"].rsplit("/", 1)[1]): g
+        for g in run.by_type(KEY_MEMBER)
+        if g.inputs["role"] == ENCRYPTER_DECRYPTER
+    }
+
+
+def grant_for(run, member, key):
+    return key_use_grants(run)[(member, key)]
 
 
 # --- key ring and keys -------------------------------------------------------------------
@@ -44,7 +53,9 @@ def test_key_ring_and_keys_are_protected(prod, dev):
 
 def test_keys_refuse_deletion_and_rotate(prod):
     keys = prod.by_type(CRYPTO_KEY)
-    assert sorted(k.inputs["name"] for k in keys) == ["logs", "pipelines", "registry", "storage", "training"]
+    assert sorted(k.inputs["name"] for k in keys) == [
+        "compute", "logs", "model-sharing", "pipelines", "registry", "storage", "training",
+    ]
     for key in keys:
         assert key.inputs["deletionPolicy"] == "PREVENT"
         assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
@@ -122,33 +133,41 @@ def test_separate_kms_project_does_not_warn(run_stack, caplog):
 
 # --- service agents and grants -------------------------------------------------------------
 
+STORAGE_AGENT = f"serviceAccount:service-{N}@gs-project-accounts.iam.gserviceaccount.com"
+REGISTRY_AGENT = f"serviceAccount:service-{N}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
+TRAINING_AGENT = f"serviceAccount:service-{N}@cloud-ml.google.com.iam.gserviceaccount.com"
+COMPUTE_AGENT = f"serviceAccount:service-{N}@compute-system.iam.gserviceaccount.com"
 EXPECTED_PROD_GRANTS = {
-    f"serviceAccount:service-{N}@gs-project-accounts.iam.gserviceaccount.com": "storage",
-    f"serviceAccount:service-{N}@gcp-sa-artifactregistry.iam.gserviceaccount.com": "registry",
-    f"serviceAccount:service-{N}@cloud-ml.google.com.iam.gserviceaccount.com": "training",
-    f"serviceAccount:service-{N}@gcp-sa-aiplatform.iam.gserviceaccount.com": "training",
-    f"serviceAccount:service-{N}@dataflow-service-producer-prod.iam.gserviceaccount.com": "pipelines",
-    f"serviceAccount:service-{N}@compute-system.iam.gserviceaccount.com": "pipelines",
-    f"serviceAccount:service-{N}@gcp-sa-logging.iam.gserviceaccount.com": "logs",
+    (STORAGE_AGENT, "storage"),
+    (REGISTRY_AGENT, "registry"),
+    (TRAINING_AGENT, "training"),
+    (f"serviceAccount:service-{N}@gcp-sa-aiplatform.iam.gserviceaccount.com", "training"),
+    (f"serviceAccount:service-{N}@dataflow-service-producer-prod.iam.gserviceaccount.com", "pipelines"),
+    (COMPUTE_AGENT, "pipelines"),
+    (COMPUTE_AGENT, "compute"),
+    (f"serviceAccount:service-{N}@gcp-sa-logging.iam.gserviceaccount.com", "logs"),
 }
 
 
 def test_each_agent_gets_the_key_role_on_its_own_key(prod):
-    grants = grants_by_member(prod)
-    assert set(grants) == set(EXPECTED_PROD_GRANTS)
-    for member, purpose in EXPECTED_PROD_GRANTS.items():
-        assert grants[member].inputs["role"] == ENCRYPTER_DECRYPTER
-        assert grants[member].inputs["cryptoKeyId"] == f"{PROD_KEY_RING}/cryptoKeys/{purpose}"
+    grants = key_use_grants(prod)
+    assert set(grants) == EXPECTED_PROD_GRANTS
+    for (member, key), grant in grants.items():
+        assert grant.inputs["cryptoKeyId"] == f"{PROD_KEY_RING}/cryptoKeys/{key}"
 
 
-def test_no_grant_is_project_wide_or_public(prod, dev):
+def test_key_roles_are_granted_on_keys_only_and_never_publicly(prod, dev):
     for run in (prod, dev):
-        gcp_resources = [r for r in run.resources if r.type.startswith("gcp:")]  # stacks enable other clouds too
-        iam_types = {r.type for r in gcp_resources if "IAM" in r.type or "iam" in r.type.split(":")[1]}
-        assert iam_types == {KEY_MEMBER}, iam_types
+        # Stacks enable other clouds too: this is about GCP's IAM.
+        gcp_iam = [r for r in run.resources if r.type.startswith("gcp:") and "IAM" in r.type]
+        assert gcp_iam
+        for resource in gcp_iam:
+            member = resource.inputs.get("member", "")
+            assert member not in ("allUsers", "allAuthenticatedUsers"), resource.urn
+            if resource.type != KEY_MEMBER:
+                assert "cloudkms" not in resource.inputs.get("role", ""), f"key role granted off a key: {resource.urn}"
         for grant in run.by_type(KEY_MEMBER):
-            assert grant.inputs["member"].startswith("serviceAccount:")
-            assert "allUsers" not in grant.inputs["member"]
+            assert "/cryptoKeys/" in grant.inputs["cryptoKeyId"]
 
 
 def test_agents_are_resolved_the_way_the_catalogue_says(prod):
@@ -181,7 +200,7 @@ def test_project_number_is_looked_up_once_per_project(prod):
 
 
 def test_fixed_format_agent_grant_waits_for_its_api(prod):
-    grant = grants_by_member(prod)[f"serviceAccount:service-{N}@cloud-ml.google.com.iam.gserviceaccount.com"]
+    grant = grant_for(prod, TRAINING_AGENT, "training")
     api = prod.one(SERVICE, "gcp-agents-ml-api")
     assert api.urn in grant.property_dependencies["member"]
 
@@ -189,11 +208,11 @@ def test_fixed_format_agent_grant_waits_for_its_api(prod):
 def test_an_agent_email_override_replaces_the_catalogue_email(run_stack):
     override = f"service-{N}@cloud-ml.iam.gserviceaccount.com"
     run = run_stack("prod", {"gcpServiceAgentEmails": [f"ml={override}"]})
-    grants = grants_by_member(run)
-    assert f"serviceAccount:{override}" in grants
-    assert f"serviceAccount:service-{N}@cloud-ml.google.com.iam.gserviceaccount.com" not in grants
+    grants = key_use_grants(run)
+    assert (f"serviceAccount:{override}", "training") in grants
+    assert (TRAINING_AGENT, "training") not in grants
     # Same grant name: adding an override does not change URNs.
-    assert grants[f"serviceAccount:{override}"].name == "gcp-grants-training-ml-cloud-ml"
+    assert grants[(f"serviceAccount:{override}", "training")].name == "gcp-grants-training-ml-cloud-ml"
 
 
 def test_an_override_skips_the_service_identity(run_stack):
@@ -207,7 +226,9 @@ def test_an_override_skips_the_service_identity(run_stack):
 
 def test_buckets_use_the_storage_key_and_are_locked_down(prod):
     buckets = {b.inputs["name"]: b for b in prod.by_type(BUCKET)}
-    assert set(buckets) == {"acme-ml-prod-training-data", "acme-ml-prod-models", "acme-ml-prod-pipeline-temp"}
+    # The stack's own buckets, and those the workload parts make (Dataflow, Confidential Space).
+    assert {"acme-ml-prod-training-data", "acme-ml-prod-models", "acme-ml-prod-pipeline-temp"} <= set(buckets)
+    assert len(buckets) == 8
     for bucket in buckets.values():
         assert bucket.inputs["encryption"] == {"defaultKmsKeyName": f"{PROD_KEY_RING}/cryptoKeys/storage"}
         assert bucket.inputs["uniformBucketLevelAccess"] is True
@@ -218,7 +239,7 @@ def test_buckets_use_the_storage_key_and_are_locked_down(prod):
 
 
 def test_buckets_wait_for_the_storage_agents_grant(prod):
-    grant = grants_by_member(prod)[f"serviceAccount:service-{N}@gs-project-accounts.iam.gserviceaccount.com"]
+    grant = grant_for(prod, STORAGE_AGENT, "storage")
     for bucket in prod.by_type(BUCKET):
         assert grant.urn in bucket.property_dependencies["encryption"]
         component = prod.monitor.by_urn()[bucket.parent]
@@ -227,14 +248,13 @@ def test_buckets_wait_for_the_storage_agents_grant(prod):
 
 
 def test_repository_uses_the_registry_key_in_its_region_and_waits_for_the_grant(prod):
-    (repo,) = prod.by_type(REPOSITORY)
+    (repo,) = [r for r in prod.by_type(REPOSITORY) if r.inputs["repositoryId"] == "ml-images"]
     assert repo.inputs["kmsKeyName"] == f"{PROD_KEY_RING}/cryptoKeys/registry"
     assert repo.inputs["location"] == "europe-west4"
     assert repo.inputs["format"] == "DOCKER"
-    assert repo.inputs["repositoryId"] == "ml-images"
     # The key is create-only: a change is a replacement, shown as such in preview.
     assert "kmsKeyName" in repo.replace_on_changes
-    grant = grants_by_member(prod)[f"serviceAccount:service-{N}@gcp-sa-artifactregistry.iam.gserviceaccount.com"]
+    grant = grant_for(prod, REGISTRY_AGENT, "registry")
     assert grant.urn in repo.property_dependencies["kmsKeyName"]
     assert grant.urn in prod.monitor.by_urn()[repo.parent].dependencies
 
@@ -256,7 +276,7 @@ def test_multi_region_bucket_gets_a_multi_region_storage_key(run_stack):
     for bucket in run.by_type(BUCKET):
         assert bucket.inputs["location"] == "EU"
         assert bucket.inputs["encryption"]["defaultKmsKeyName"] == multi_key
-    storage_grant = grants_by_member(run)[f"serviceAccount:service-{N}@gs-project-accounts.iam.gserviceaccount.com"]
+    storage_grant = grant_for(run, STORAGE_AGENT, "storage")
     assert storage_grant.inputs["cryptoKeyId"] == multi_key
 
 
@@ -273,7 +293,8 @@ def test_exports(prod):
     gcp = prod.outputs["gcp"]
     assert gcp["kmsProjectId"] == "acme-kms-prod"
     assert gcp["keyRings"] == {"europe-west4": PROD_KEY_RING}
-    assert gcp["keys"] == {p: f"{PROD_KEY_RING}/cryptoKeys/{p}" for p in ("logs", "pipelines", "registry", "storage", "training")}
+    purposes = ("compute", "logs", "model-sharing", "pipelines", "registry", "storage", "training")
+    assert gcp["keys"] == {p: f"{PROD_KEY_RING}/cryptoKeys/{p}" for p in purposes}
     assert gcp["buckets"] == {
         "training-data": "acme-ml-prod-training-data",
         "models": "acme-ml-prod-models",
@@ -295,7 +316,11 @@ def test_ai_platform_training_exports_follow_the_seed(prod):
 
 
 def test_exported_key_ids_carry_their_grants(run_component):
-    """A consumer of an exported key id depends on every grant on that key."""
+    """A consumer of an exported key id depends on every agent's grant on that key.
+
+    (The model-sharing decrypt grant to an attested workload is made from the key id, so
+    it cannot also precede it; it is not a service agent's grant.)
+    """
     from components.gcp.landing_zone import GcpLandingZone
     from components.gcp.settings import read_gcp_settings
     from components.settings import SettingsReader
@@ -316,8 +341,8 @@ def test_exported_key_ids_carry_their_grants(run_component):
 
     run = run_component(body)
     grants_by_key = {}
-    for grant in run.by_type(KEY_MEMBER):
-        grants_by_key.setdefault(grant.inputs["cryptoKeyId"].rsplit("/", 1)[1], set()).add(grant.urn)
-    assert set(dependencies) == set(grants_by_key)
+    for (_, key), grant in key_use_grants(run).items():
+        grants_by_key.setdefault(key, set()).add(grant.urn)
+    assert set(grants_by_key) <= set(dependencies)
     for key, grant_urns in grants_by_key.items():
         assert grant_urns <= dependencies[key], key
