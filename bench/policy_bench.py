@@ -128,15 +128,24 @@ def main(argv=None) -> int:
 
     print("3. Offline preview against the bare mock run ...", file=sys.stderr)
     body = generated_stack.program(args.resources)
+
+    def bare_run() -> None:
+        mock_engine.run(body, generated_stack.CONFIG, preview=True)
+
     overhead = paired(
         args.repeats,
         lambda: preview.analyze(body, generated_stack.CONFIG, context, args.pack, args.policy_config),
-        lambda: mock_engine.run(body, generated_stack.CONFIG, preview=True),
+        bare_run,
     )
+    # The same with the floor pack: what the protocol itself costs, whatever the policies.
+    floor_overhead = paired(
+        args.repeats, lambda: preview.analyze(body, generated_stack.CONFIG, context, FLOOR_PACK), bare_run)
     rows += [
         (f"Bare mock run, {args.resources:,} resources", f"{median_of(overhead, 1):.2f} s", "", ""),
         (f"Offline preview with the pack, {args.resources:,} resources", f"{median_of(overhead, 0):.2f} s", "", ""),
         _verdict("Policy overhead of the offline preview", median_ratio(overhead) - 1, TARGETS["overhead"], "%"),
+        ("Same overhead with the one-rule floor pack (the protocol's share)",
+         f"{(median_ratio(floor_overhead) - 1) * 100:.0f}%", "", ""),
     ]
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
