@@ -6,8 +6,10 @@
 It is `pulumi preview --policy-pack policies/cmek --policy-pack-config policies/config/<stack>.json`
 without the CLI or a cloud: the program runs in preview mode (ids and computed outputs unknown,
 as in a first preview), the pack is started and spoken to exactly as the CLI does
-(`tools.analyzer_client`), and the exit code is 1 when a mandatory policy is violated, as
-`pulumi preview` fails. Invalid stack settings print every problem and exit 2.
+(`tools.analyzer_client`), each resource analyzed as it registers and the whole stack at the end,
+and the exit code is 1 when a mandatory policy is violated, as `pulumi preview` fails. Anything
+that prevents a verdict (invalid stack settings, every problem printed; an invalid policy config;
+a pack or program that fails) exits 2.
 """
 
 from __future__ import annotations
