@@ -7,6 +7,7 @@ RegisterResource request itself, so tests and the offline preview can check them
 
 from __future__ import annotations
 
+import asyncio
 import runpy
 import sys
 from dataclasses import dataclass, field
@@ -73,8 +74,10 @@ class CloudMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: CloudMocks):
+    def __init__(self, mocks: CloudMocks, on_register: Optional[Callable[[Registration], None]] = None):
         super().__init__(mocks)
+        self.on_register = on_register
+        """Called with each registration as it is recorded (the offline preview analyzes it then)."""
         self.registrations: list[Registration] = []
         self.invokes: list[tuple[str, dict[str, Any]]] = []
 
@@ -101,30 +104,31 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return response
         urn = response.urn
         registered = self.resources.get(urn)
-        self.registrations.append(
-            Registration(
-                urn=urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=request.custom,
-                protect=request.protect,
-                dependencies=list(request.dependencies),
-                property_dependencies={
-                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
-                },
-                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-                aliases=[str(a) for a in request.aliases] + list(request.aliasURNs),
-                retain_on_delete=request.retainOnDelete,
-                delete_before_replace=request.deleteBeforeReplace,
-                replace_on_changes=list(request.replaceOnChanges),
-                ignore_changes=list(request.ignoreChanges),
-                provider=request.provider,
-                raw_inputs=request.object,
-                id=registered.id if registered else "",
-                state=dict(registered.state) if registered else {},
-            )
+        registration = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=request.custom,
+            protect=request.protect,
+            dependencies=list(request.dependencies),
+            property_dependencies={
+            key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+            },
+            inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+            aliases=[str(a) for a in request.aliases] + list(request.aliasURNs),
+            retain_on_delete=request.retainOnDelete,
+            delete_before_replace=request.deleteBeforeReplace,
+            replace_on_changes=list(request.replaceOnChanges),
+            ignore_changes=list(request.ignoreChanges),
+            provider=request.provider,
+            raw_inputs=request.object,
+            id=registered.id if registered else "",
+            state=dict(registered.state) if registered else {},
         )
+        self.registrations.append(registration)
+        if self.on_register is not None:
+            self.on_register(registration)
         return response
 
     def by_type(self, type_token: str) -> list[Registration]:
@@ -161,14 +165,18 @@ def run(
     project: Optional[str] = None,
     preview: bool = False,
     project_numbers: Optional[Mapping[str, str]] = None,
+    on_register: Optional[Callable[[Registration], None]] = None,
 ) -> ProgramRun:
     """Runs `body` as a Pulumi program with `config`, returning what it registered and exported."""
     project = project or ProjectFile.load().name
     mocks = CloudMocks(project_numbers=project_numbers, preview=preview)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, on_register)
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config))
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    # The SDK tracks a program's pending outputs in a process-wide set, which set_mocks does not
+    # reset: a failed run's tasks would otherwise fail the next run with the old error.
+    pulumi_settings.SETTINGS.outputs.clear()
     outputs: dict[str, Any] = {}
 
     def program() -> None:
@@ -180,10 +188,33 @@ def run(
     try:
         _sync_await(run_pulumi_func(program))
     except Exception as error:
+        _cancel_leftover_tasks()
         # What was registered before the failure: an invalid stack must have registered nothing.
         error.program_run = ProgramRun(monitor=monitor, outputs=outputs)
         raise
     return ProgramRun(monitor=monitor, outputs=outputs)
+
+
+def _cancel_leftover_tasks() -> None:
+    """Cancels what a failed program left scheduled, so it cannot run into the next program."""
+    loop = asyncio.get_event_loop()
+    leftover = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in leftover:
+        task.cancel()
+    if leftover:
+        loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
+    pulumi_settings.SETTINGS.outputs.clear()
+
+
+def project_program(program_dir: Path = PROJECT_ROOT) -> Callable[[], None]:
+    """The body `pulumi up` or `preview` runs for a project folder: its `__main__.py`, siblings importable."""
+
+    def body() -> None:
+        if str(program_dir) not in sys.path:
+            sys.path.insert(0, str(program_dir))
+        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+
+    return body
 
 
 def run_project_program(
@@ -194,13 +225,4 @@ def run_project_program(
     program_dir: Path = PROJECT_ROOT,
 ) -> ProgramRun:
     """Runs the project's `__main__.py` as `pulumi up` (or `preview`) would, under mocks."""
-    main = program_dir / "__main__.py"
-    if str(program_dir) not in sys.path:
-        sys.path.insert(0, str(program_dir))
-    return run(
-        lambda: runpy.run_path(str(main), run_name="__main__"),
-        config,
-        stack=stack,
-        preview=preview,
-        project_numbers=project_numbers,
-    )
+    return run(project_program(program_dir), config, stack=stack, preview=preview, project_numbers=project_numbers)

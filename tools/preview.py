@@ -18,7 +18,7 @@ import argparse
 import contextvars
 import hashlib
 import json
-import runpy
+import queue
 import sys
 import threading
 import traceback
@@ -142,11 +142,12 @@ class AnalysisAsRegistered:
     """Analyzes each resource as the program registers it, as the CLI's step generator does.
 
     A worker thread waits for the pack (it boots while the program starts), configures it, then
-    sends Analyze for every new registration without waiting for answers, so the pack works on
-    its own core while the program runs. `finish` collects the answers and sends AnalyzeStack.
+    sends Analyze for every registration the monitor hands over, without waiting for answers, so
+    the pack works on its own core while the program runs. `finish` collects the answers and
+    sends AnalyzeStack.
     """
 
-    POLL_SECONDS = 0.002
+    _DONE = object()
 
     def __init__(self, pack: PolicyAnalyzer, given: dict[str, PolicyConfig], context: StackContext):
         self.pack = pack
@@ -155,7 +156,7 @@ class AnalysisAsRegistered:
         self.resources: list[Any] = []
         self.reconciled: dict[str, PolicyConfig] = {}
         self._submitted: list[Any] = []
-        self._stop = threading.Event()
+        self._registered: queue.SimpleQueue = queue.SimpleQueue()
         self._worker: Optional[threading.Thread] = None
         self._error: Optional[BaseException] = None
 
@@ -172,23 +173,19 @@ class AnalysisAsRegistered:
 
         return observed
 
+    def registered(self, registration: Registration) -> None:
+        """The monitor's hook: called on the program's thread, so it only hands over."""
+        self._registered.put(registration)
+
     def _work(self, monitor) -> None:
         try:
             self.pack.connect()
             self.reconciled = self.pack.configure(self.given)
             for registration, provider in self.view.entries:
                 self._submit(registration, provider, monitor)
-            seen = 0
-            while True:
-                stopping = self._stop.is_set()
-                registrations = monitor.registrations
-                while seen < len(registrations):
-                    for registration, provider in self.view.add(registrations[seen]):
-                        self._submit(registration, provider, monitor)
-                    seen += 1
-                if stopping:
-                    return
-                self._stop.wait(self.POLL_SECONDS)
+            while (next_registration := self._registered.get()) is not self._DONE:
+                for registration, provider in self.view.add(next_registration):
+                    self._submit(registration, provider, monitor)
         except BaseException as error:  # pylint: disable=broad-except  # re-raised by finish()
             self._error = error
 
@@ -200,7 +197,7 @@ class AnalysisAsRegistered:
 
     def finish(self) -> list[Violation]:
         """Once the program is done: every Analyze answer, then AnalyzeStack over all resources."""
-        self._stop.set()
+        self._registered.put(self._DONE)
         if self._worker is None:
             raise RuntimeError("the program never ran, so nothing was analyzed")
         self._worker.join()
@@ -210,7 +207,7 @@ class AnalysisAsRegistered:
 
     def abandon(self) -> None:
         """Stops the worker wherever it is (the program failed): kills the pack it may wait on."""
-        self._stop.set()
+        self._registered.put(self._DONE)
         self.pack.kill()
         if self._worker is not None:
             self._worker.join()
@@ -263,7 +260,7 @@ def analyze(
     pack.launch()
     try:
         run = mock_engine.run(analysis.observing(body), config, stack=context.stack, project=context.project,
-                              preview=True)
+                              preview=True, on_register=analysis.registered)
         violations = analysis.finish()
         return PreviewResult(
             context=context, run=run, resources=analysis.view.resources, pack=pack.info(),
@@ -274,17 +271,6 @@ def analyze(
     finally:
         analysis.abandon()
         pack.close()
-
-
-def project_program(program_dir: Path) -> Callable[[], None]:
-    """The body `pulumi preview` runs for a project folder: its `__main__.py`, siblings importable."""
-
-    def body() -> None:
-        if str(program_dir) not in sys.path:
-            sys.path.insert(0, str(program_dir))
-        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
-
-    return body
 
 
 def default_policy_config(stack: str) -> Optional[Path]:
@@ -300,7 +286,7 @@ def preview(
 ) -> PreviewResult:
     """The offline `pulumi preview --policy-pack` of `stack`: its config, `program_dir/__main__.py`."""
     config = stack_config.resolve(stack)
-    return analyze(project_program(program_dir), config, stack_context(stack, config), pack_dir,
+    return analyze(mock_engine.project_program(program_dir), config, stack_context(stack, config), pack_dir,
                    policy_config_path)
 
 
