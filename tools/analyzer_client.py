@@ -177,6 +177,8 @@ def _apply_config(result: dict[str, PolicyConfig], given: Mapping[str, PolicyCon
         for name, config in list(result.items()):
             result[name] = PolicyConfig(everything.enforcement_level, config.properties)
     for name, config in given.items():
+        if name == "all":  # applied above; the CLI sends no policy of that name
+            continue
         current = result.get(name, PolicyConfig())
         result[name] = PolicyConfig(
             config.enforcement_level or current.enforcement_level,
@@ -210,6 +212,30 @@ def reconcile_policy_config(info: PackInfo, given: Mapping[str, PolicyConfig]) -
     if problems:
         raise PolicyPackError("invalid policy pack config:\n" + "\n".join(f"  - {p}" for p in problems))
     return result
+
+
+def pack_info(response: analyzer_pb2.AnalyzerInfo, version: str = "", description: str = "") -> PackInfo:
+    """A GetAnalyzerInfo answer; the CLI prefers PulumiPolicy.yaml's version and description."""
+    return PackInfo(
+        name=response.name,
+        version=version or response.version,
+        description=response.description or description,
+        policies=tuple(sorted((_policy_info(p) for p in response.policies), key=lambda p: p.name)),
+        initial_config={
+            name: PolicyConfig(_LEVEL_NAMES[c.enforcementLevel], json_format.MessageToDict(c.properties))
+            for name, c in response.initialConfig.items()
+        },
+    )
+
+
+def configure_request(reconciled: Mapping[str, PolicyConfig]) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """The Configure request for a reconciled config: one entry per policy."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, config in reconciled.items():
+        entry = request.policyConfig[name]
+        entry.enforcementLevel = ENFORCEMENT_LEVELS[config.enforcement_level]
+        entry.properties.update(dict(config.properties))
+    return request
 
 
 # --- Requests --------------------------------------------------------------------------------
@@ -526,29 +552,14 @@ class PolicyAnalyzer:
     def info(self) -> PackInfo:
         if self._info is None:
             response = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-            self._info = PackInfo(
-                name=response.name,
-                # The CLI prefers PulumiPolicy.yaml's version and description over the pack's own.
-                version=self.project.version or response.version,
-                description=response.description or self.project.description,
-                policies=tuple(sorted((_policy_info(p) for p in response.policies), key=lambda p: p.name)),
-                initial_config={
-                    name: PolicyConfig(_LEVEL_NAMES[c.enforcementLevel], json_format.MessageToDict(c.properties))
-                    for name, c in response.initialConfig.items()
-                },
-            )
+            self._info = pack_info(response, self.project.version, self.project.description)
         return self._info
 
     def configure(self, given: Mapping[str, PolicyConfig]) -> dict[str, PolicyConfig]:
         """Reconciles `given` with the pack's defaults and sends it; returns what was sent."""
         reconciled = reconcile_policy_config(self.info(), given)
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, config in reconciled.items():
-            entry = request.policyConfig[name]
-            entry.enforcementLevel = ENFORCEMENT_LEVELS[config.enforcement_level]
-            entry.properties.update(dict(config.properties))
         if reconciled:
-            self._call("Configure", request)
+            self._call("Configure", configure_request(reconciled))
         return reconciled
 
     def analyze(self, resource: analyzer_pb2.AnalyzerResource) -> list[Violation]:

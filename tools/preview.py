@@ -265,7 +265,7 @@ def analyze(
         return PreviewResult(
             context=context, run=run, resources=analysis.view.resources, pack=pack.info(),
             pack_dir=Path(pack_dir), policy_config_path=policy_config_path,
-            enforcement={name: c.enforcement_level for name, c in analysis.reconciled.items() if name != "all"},
+            enforcement={name: c.enforcement_level for name, c in analysis.reconciled.items()},
             violations=violations,
         )
     finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 import yaml
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies" / "cmek"
@@ -24,6 +24,8 @@ if str(PACK_DIR) not in sys.path:
 
 import cmek_policies  # noqa: E402  (needs the pack folder on sys.path, as the CLI has it)
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: E402
+
+from tools import analyzer_client  # noqa: E402
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
 PACK_VERSION = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())["version"]
@@ -40,24 +42,12 @@ def load_config(env: str) -> dict[str, Any]:
 
 
 def configure_request(pack_config: Mapping[str, Any]) -> pb.ConfigureAnalyzerRequest:
-    """What the CLI sends for `--policy-pack-config`: one entry per policy, `all` and defaults resolved.
-
-    Precedence (Pulumi docs): the policy's own entry > `all` > the policy's level > the pack's level.
-    """
-    request = pb.ConfigureAnalyzerRequest()
-    for name, policy in POLICIES.items():
-        entry = pack_config.get(name, {})
-        entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
-        every = pack_config.get("all")
-        level = (entry.pop("enforcementLevel", None)
-                 or (every if isinstance(every, str) else (every or {}).get("enforcementLevel"))
-                 or (policy.enforcement_level or cmek_policies.ENFORCEMENT_LEVEL).value)
-        properties = {k: spec["default"] for k, spec in policy.config_schema.properties.items() if "default" in spec}
-        properties.update(entry)
-        config = pb.PolicyConfig(enforcementLevel=_LEVELS[level])
-        config.properties.update(properties)
-        request.policyConfig[name].CopyFrom(config)
-    return request
+    """What the CLI sends for `--policy-pack-config`, reconciled as the offline preview does it."""
+    servicer = _PolicyAnalyzerServicer(
+        cmek_policies.PACK_NAME, PACK_VERSION, cmek_policies.ALL_POLICIES, cmek_policies.ENFORCEMENT_LEVEL)
+    info = analyzer_client.pack_info(servicer.GetAnalyzerInfo(empty_pb2.Empty(), None))
+    given = analyzer_client.parse_policy_config(json.dumps(pack_config))
+    return analyzer_client.configure_request(analyzer_client.reconcile_policy_config(info, given))
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
 from google.protobuf import json_format
+from pulumi.runtime.proto import analyzer_pb2 as pb
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from pulumi_policy import policy as sdk
 from pulumi_policy.proxy import unknown_checking_proxy
 
@@ -119,3 +122,15 @@ def test_sdk_names_are_wrapped_only_for_the_pinned_version():
     assert decode_once.SUPPORTED_VERSION == "1.21.0"
     assert isinstance(sdk.json_format, decode_once._JsonFormat)
     assert sdk.json_format.Parse is json_format.Parse  # everything else passes through
+
+
+def test_a_request_runs_with_the_cyclic_collector_paused_and_restores_it():
+    assert decode_once.install()
+    seen = []
+    probe = StackValidationPolicy(
+        name="probe", description="records the collector's state",
+        validate=lambda args, report: seen.append(gc.isenabled()), enforcement_level=EnforcementLevel.MANDATORY)
+    servicer = sdk._PolicyAnalyzerServicer("probe-pack", "1.0.0", [probe], EnforcementLevel.MANDATORY)
+    assert gc.isenabled()
+    servicer.AnalyzeStack(pb.AnalyzeStackRequest(resources=[]), None)
+    assert seen == [False] and gc.isenabled()

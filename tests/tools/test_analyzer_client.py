@@ -265,6 +265,7 @@ def test_reconcile_applies_defaults_then_initial_config_then_all_then_each_polic
     assert reconciled["a"] == PolicyConfig("advisory", {"excludeFor": ["x"], "strict": True})
     assert reconciled["b"] == PolicyConfig("mandatory", {})
     assert reconciled["c"] == PolicyConfig("mandatory", {})  # `all` from the file beats the pack's initial config
+    assert set(reconciled) == {"a", "b", "c"}  # `all` is expanded, never sent as a policy
     assert analyzer_client.reconcile_policy_config(info, {})["c"] == PolicyConfig("disabled", {})
 
 

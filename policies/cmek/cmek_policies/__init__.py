@@ -7,7 +7,7 @@ the same name. Modules use relative imports only.
 
 from pulumi_policy import EnforcementLevel
 
-from . import aws, azure, decode_once, gcp, stack
+from . import aws, azure, decode_once, gcp, stack, type_index
 
 PACK_NAME = "cmek-ml"
 DESCRIPTION = "Blocks ML-platform data left on provider-managed keys (GCP, AWS, Azure), and keys that can be lost."
@@ -16,5 +16,7 @@ ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 
 # pulumi-policy decodes each request once per policy; with ~30 policies that dominated the pack's cost.
 decode_once.install()
+# ... and sets up every resource policy for every resource, whatever its type.
+type_index.install()
 
 ALL_POLICIES = [*gcp.POLICIES, *aws.POLICIES, *azure.POLICIES, *stack.POLICIES]

@@ -33,6 +33,8 @@ from pulumi_policy import (
 from pulumi_policy.policy import PolicyResource
 
 EXCLUDE_FOR = "excludeFor"
+RESOURCE_TYPES_ATTRIBUTE = "cmek_resource_types"
+"""Set on each resource policy: the canonical types it checks (the pack's type index reads it)."""
 _EXCLUDE_FOR_SCHEMA = {
     "type": "array",
     "items": {"type": "string"},
@@ -136,7 +138,7 @@ def resource_policy(
         for message in check(args.props, options):
             report_violation(message, None)
 
-    return ResourceValidationPolicy(
+    policy = ResourceValidationPolicy(
         name=name,
         description=description,
         validate=validate,
@@ -147,6 +149,8 @@ def resource_policy(
         remediation_steps=remediation,
         tags=[name.split("-", 1)[0], "cmek"],
     )
+    setattr(policy, RESOURCE_TYPES_ATTRIBUTE, types)
+    return policy
 
 
 def stack_policy(
