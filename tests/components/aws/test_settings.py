@@ -2,24 +2,18 @@
 
 import pytest
 
-from components.settings import ConfigError
+from tests import config_problems
 from tests.components.aws.conftest import DEV_ACCOUNT, run_aws
 
 ROLE = f"arn:aws:iam::{DEV_ACCOUNT}:role/ml"
 
 
 def problems_for(overrides, stack="dev"):
-    """Runs the program expecting a ConfigError; returns its problems and checks nothing was registered."""
-    with pytest.raises(ConfigError) as caught:
-        run_aws(stack, overrides)
-    assert caught.value.program_run.resources == [], "an invalid stack registered resources"
-    return caught.value.problems
+    return config_problems.problems_for(run_aws, overrides, stack)
 
 
 def only_problem(overrides, key, stack="dev"):
-    problems = problems_for(overrides, stack)
-    assert [p.key for p in problems] == [key], problems
-    return problems[0]
+    return config_problems.only_problem(run_aws, overrides, key, stack)
 
 
 @pytest.mark.parametrize("key", ["awsSageMakerExecutionRoleArns", "awsSageMakerLauncherRoleArns", "awsKeyAdministratorArns"])

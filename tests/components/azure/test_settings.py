@@ -2,23 +2,9 @@
 
 import pytest
 
-from components.settings import ConfigError
+from tests.config_problems import only_problem, problems_for
 
 GOOD_GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
-
-
-def azure_problems(run_azure, overrides, stack="dev"):
-    """Runs the program expecting a ConfigError; checks nothing at all was registered."""
-    with pytest.raises(ConfigError) as caught:
-        run_azure(stack, overrides)
-    assert caught.value.program_run.resources == [], "an invalid stack registered resources"
-    return caught.value.problems
-
-
-def only_problem(run_azure, overrides, key, stack="dev"):
-    problems = azure_problems(run_azure, overrides, stack)
-    assert [p.key for p in problems] == [key], problems
-    return problems[0]
 
 
 def test_the_stacks_azure_settings_are_valid(run_azure):
@@ -192,7 +178,7 @@ def test_resource_names_azure_would_reject(run_azure, key, value):
 
 
 def test_every_problem_is_reported_at_once(run_azure):
-    problems = azure_problems(
+    problems = problems_for(
         run_azure,
         {"azureContainerRegistrySku": "Basic", "azureKeyVaultName": "x", "azureKeySize": 1024, "azureKeyVaultRetentionDays": 120},
     )

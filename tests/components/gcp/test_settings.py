@@ -2,21 +2,7 @@
 
 import pytest
 
-from components.settings import ConfigError
-
-
-def problems_for(run_stack, overrides, stack="dev"):
-    """Runs the program expecting a ConfigError; returns its problems and checks nothing was registered."""
-    with pytest.raises(ConfigError) as caught:
-        run_stack(stack, overrides)
-    assert caught.value.program_run.resources == [], "an invalid stack registered resources"
-    return caught.value.problems
-
-
-def only_problem(run_stack, overrides, key, stack="dev"):
-    problems = problems_for(run_stack, overrides, stack)
-    assert [p.key for p in problems] == [key], problems
-    return problems[0]
+from tests.config_problems import only_problem, problems_for
 
 
 @pytest.mark.parametrize("location", ["global", "us", "europe", "asia", "nam4", "eur4", "US"])

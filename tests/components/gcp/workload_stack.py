@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
-
-from components.settings import ConfigError
+from tests import config_problems
 from tests.conftest import PROJECT_NUMBERS
 from tools import mock_engine, stack_config
 from tools.mock_engine import ProgramRun
@@ -68,12 +66,7 @@ def agent(email_domain: str) -> str:
 
 def only_problem(run_stack, overrides, key):
     """The one problem an invalid workload setting causes; nothing may have been registered."""
-    with pytest.raises(ConfigError) as caught:
-        run_workloads(run_stack, **overrides)
-    assert caught.value.program_run.resources == [], "an invalid stack registered resources"
-    problems = caught.value.problems
-    assert [p.key for p in problems] == [key], problems
-    return problems[0]
+    return config_problems.only_problem(lambda stack, o: run_workloads(run_stack, **o), overrides, key)
 
 
 def parent_component(run, registration):
