@@ -52,6 +52,12 @@ SHOWN_INPUTS = (
     "uniformBucketLevelAccess", "forceDestroy", "deletionPolicy", "bucket", "accountName", "rules",
     "kmsKeyId", "resourceConfig", "outputDataConfig", "encryptionConfigurations", "encryptionSpec",
     "keyVaultKeyUri",
+    # AWS keys, registries, logs, account defaults
+    "enableKeyRotation", "rotationPeriodInDays", "deletionWindowInDays", "imageTagMutability",
+    "retentionInDays", "enabled",
+    # Azure vaults, keys, grants and the services that use them
+    "properties", "sku", "roleDefinitionId", "principalType", "scope", "minimumTlsVersion",
+    "allowBlobPublicAccess", "hbiWorkspace",
 )
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
@@ -78,6 +84,9 @@ def display_value(value: Any) -> Any:
         if signature == rpc._special_resource_sig:
             return value.get("urn", UNKNOWN_DISPLAY)
         return {k: display_value(v) for k, v in value.items()}
+    # The wire's numbers are doubles: show a whole number as one (180, not 180.0).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 

@@ -215,3 +215,8 @@ def test_invalid_policy_config_exits_2(capsys, tmp_path):
                             "--policy-pack", str(FLOOR_PACK))
     assert code == preview.EXIT_INVALID
     assert "all enforcement level 'blocking'" in err
+
+
+def test_whole_numbers_show_as_whole_numbers():
+    assert preview.display_value({"rotationPeriodInDays": 180.0, "ratio": 0.5, "flag": True}) == {
+        "rotationPeriodInDays": 180, "ratio": 0.5, "flag": True}
