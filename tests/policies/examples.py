@@ -7,6 +7,18 @@ from typing import Any
 GCP_KEY = "projects/acme-kms-prod/locations/europe-west4/keyRings/cmek-ml/cryptoKeys/storage"
 AWS_KEY = "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 AZURE_KEY_URI = "https://acme-kv.vault.azure.net/keys/cmek/0123456789abcdef"
+IMAGE_DIGEST = "sha256:6bfbb9299c5b1866883474abf305fdf796bb6c7394fbcc601175c7ffc9f79d3f"
+ATTESTATION_CLAUSES = (
+    "assertion.swname == 'CONFIDENTIAL_SPACE'",
+    "'STABLE' in assertion.submods.confidential_space.support_attributes",
+    "assertion.dbgstat == 'disabled-since-boot'",
+    f"assertion.submods.container.image_digest == '{IMAGE_DIGEST}'",
+    "assertion.submods.container.image_reference == 'europe-west4-docker.pkg.dev/acme-ml-prod/cw/inference:v1'",
+    "'cs-workload@acme-ml-prod.iam.gserviceaccount.com' in assertion.google_service_accounts",
+)
+"""The Confidential Space provider's condition, as components.gcp.confidential_space builds it."""
+IMAGE_PRINCIPAL_SET = ("principalSet://iam.googleapis.com/projects/222222222222/locations/global/"
+                       f"workloadIdentityPools/confidential-space/attribute.image_digest/{IMAGE_DIGEST}")
 
 COMPLIANT: dict[str, tuple[str, dict[str, Any]]] = {
     "gcp-storage-bucket-cmek": ("gcp:storage/bucket:Bucket", {
@@ -41,6 +53,20 @@ COMPLIANT: dict[str, tuple[str, dict[str, Any]]] = {
     "gcp-kms-iam-no-public-access": ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", {
         "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
         "member": "serviceAccount:service-222222222222@gs-project-accounts.iam.gserviceaccount.com"}),
+    "gcp-iam-workloadidentitypoolprovider-attestation": (
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider", {
+            "project": "acme-ml-prod", "workloadIdentityPoolId": "confidential-space",
+            "workloadIdentityPoolProviderId": "attestation-verifier",
+            "oidc": {"issuerUri": "https://confidentialcomputing.googleapis.com/",
+                     "allowedAudiences": ["https://sts.googleapis.com"]},
+            "attributeMapping": {"google.subject": "assertion.sub",
+                                 "attribute.image_digest": "assertion.submods.container.image_digest"},
+            "attributeCondition": " && ".join(ATTESTATION_CLAUSES)}),
+    "gcp-kms-iam-federated-decrypt-only": ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", {
+        "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.cryptoKeyDecrypter", "member": IMAGE_PRINCIPAL_SET}),
+    "gcp-orgpolicy-policy-cmek-effective": ("gcp:orgpolicy/policy:Policy", {
+        "parent": "projects/acme-ml-prod", "name": "projects/acme-ml-prod/policies/gcp.restrictNonCmekServices",
+        "spec": {"rules": [{"values": {"deniedValues": ["aiplatform.googleapis.com", "storage.googleapis.com"]}}]}}),
     "aws-s3-bucket-encryption-cmk": (
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", {
             "bucket": "acme-ml-prod-data", "rules": [{

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import re
 from pathlib import Path
 
 import pulumi_gcp
 import pytest
 
-from tests.policies.examples import COMPLIANT, GCP_KEY
-from tests.policies.harness import messages
+from tests.policies.examples import ATTESTATION_CLAUSES, COMPLIANT, GCP_KEY, IMAGE_DIGEST, IMAGE_PRINCIPAL_SET
+from tests.policies.harness import UNKNOWN, messages
 from cmek_policies import gcp
 
 
@@ -183,3 +184,224 @@ def test_private_iam_policy_passes():
 
 def test_other_resource_types_are_ignored():
     assert messages("gcp-storage-bucket-cmek", "gcp:storage/bucketObject:BucketObject", {"bucket": "b"}) == []
+
+
+# --- Confidential Space: the attestation provider's condition ------------------------------------------------
+
+PROVIDER = "gcp-iam-workloadidentitypoolprovider-attestation"
+SWNAME, STABLE, DEBUG_OFF, DIGEST, REFERENCE, ACCOUNT = ATTESTATION_CLAUSES
+MISSING = {
+    "swname": "`assertion.swname == 'CONFIDENTIAL_SPACE'`",
+    "stable": "`'STABLE' in assertion.submods.confidential_space.support_attributes`",
+    "digest": "`assertion.submods.container.image_digest == 'sha256:<64 hex digits>'`",
+}
+
+
+def _provider(condition=None, issuer="https://confidentialcomputing.googleapis.com/"):
+    type_, props = _without(PROVIDER, "attributeCondition")
+    props["oidc"]["issuerUri"] = issuer
+    if condition is not None:
+        props["attributeCondition"] = condition
+    return messages(PROVIDER, type_, props)
+
+
+def _missing(found):
+    """Which required clauses the messages say are missing."""
+    return {kind for kind, clause in MISSING.items() for m in found if clause in m}
+
+
+@pytest.mark.parametrize("condition", [
+    " && ".join(reversed(ATTESTATION_CLAUSES)),
+    f"({SWNAME} && {STABLE}) && ({DIGEST} && {REFERENCE})",
+    # operands either way round, double quotes, a fixed list of digests
+    f"'CONFIDENTIAL_SPACE' == assertion.swname && {STABLE} && "
+    f"'{IMAGE_DIGEST}' == assertion.submods.container.image_digest",
+    f'assertion.swname == "CONFIDENTIAL_SPACE" && {STABLE} && {DIGEST}',
+    f"{SWNAME} && {STABLE} && assertion.submods.container.image_digest in ['{IMAGE_DIGEST}', 'sha256:{'0' * 64}']",
+    # an extra alternative inside one conjunct does not weaken the required ones
+    f"{SWNAME} && {STABLE} && {DIGEST} && "
+    f"({ACCOUNT} || 'b@p.iam.gserviceaccount.com' in assertion.google_service_accounts)",
+])
+def test_attestation_condition_variants_that_pin_the_image_pass(condition):
+    assert _provider(condition) == []
+
+
+@pytest.mark.parametrize("dropped", ["swname", "stable", "digest"])
+def test_attestation_condition_missing_a_clause_fails(dropped):
+    kinds = ["swname", "stable", None, "digest", None, None]  # of ATTESTATION_CLAUSES, in order
+    kept = [clause for clause, kind in zip(ATTESTATION_CLAUSES, kinds) if kind != dropped]
+    found = _provider(" && ".join(kept))
+    assert len(found) == 1 and _missing(found) == {dropped}
+
+
+@pytest.mark.parametrize("condition, missing", [
+    # the whole conjunction under ||: any token passes
+    (f"({' && '.join(ATTESTATION_CLAUSES)}) || true", {"swname", "stable", "digest"}),
+    # a required clause only in one alternative
+    (f"{SWNAME} && {STABLE} && ({DIGEST} || {ACCOUNT})", {"digest"}),
+    (f"{SWNAME} && {DIGEST} && ({STABLE} || assertion.dbgstat == 'enabled')", {"stable"}),
+    # && binds tighter than ||: `a && b || c` is `(a && b) || c`
+    (f"{SWNAME} && {STABLE} && {DIGEST} || {ACCOUNT}", {"swname", "stable", "digest"}),
+    # negated, or hidden in a conditional
+    (f"{SWNAME} && !({STABLE}) && {DIGEST}", {"stable"}),
+    (f"({SWNAME} ? {STABLE} : true) && {SWNAME} && {DIGEST}", {"stable"}),
+])
+def test_attestation_clause_under_or_not_or_ternary_does_not_count(condition, missing):
+    assert _missing(_provider(condition)) == missing
+
+
+@pytest.mark.parametrize("clause, kind", [
+    ("assertion.swname == 'GCE'", "swname"),
+    ("assertion.swname != 'CONFIDENTIAL_SPACE'", "swname"),
+    ("'EXPERIMENTAL' in assertion.submods.confidential_space.support_attributes", "stable"),  # debug-capable image
+    ("'STABLE' in assertion.submods.confidential_space.other_attributes", "stable"),
+    ("assertion.submods.container.image_digest == 'sha256:6bfbb929'", "digest"),  # not a full digest
+    ("assertion.submods.container.image_digest.startsWith('sha256:')", "digest"),  # any image
+    ("assertion.submods.container.image_digest != ''", "digest"),
+    ("assertion.submods.container.image_reference == 'europe-west4-docker.pkg.dev/p/r/i:latest'", "digest"),
+    (f"assertion.submods.container.image_digest in ['{IMAGE_DIGEST}', 'latest']", "digest"),
+])
+def test_attestation_clause_that_is_weaker_than_required_fails(clause, kind):
+    index = {"swname": 0, "stable": 1, "digest": 3}[kind]
+    clauses = list(ATTESTATION_CLAUSES)
+    clauses[index] = clause
+    assert _missing(_provider(" && ".join(clauses))) == {kind}
+
+
+def test_attestation_provider_without_condition_fails():
+    found = _provider()
+    assert len(found) == 1 and "attributeCondition is not set" in found[0]
+
+
+@pytest.mark.parametrize("condition", [f"{SWNAME} && {STABLE} &&", f"{SWNAME} && assertion.swname == 'x", "&& true"])
+def test_attestation_condition_that_is_not_cel_fails(condition):
+    found = _provider(condition)
+    assert len(found) == 1 and "not valid CEL" in found[0]
+
+
+def test_attestation_issuer_without_trailing_slash_is_checked():
+    assert _provider(issuer="https://confidentialcomputing.googleapis.com")
+
+
+@pytest.mark.parametrize("issuer", ["https://token.actions.githubusercontent.com", "https://accounts.google.com"])
+def test_providers_for_other_issuers_are_not_applicable(issuer):
+    assert _provider(issuer=issuer) == []
+    assert messages(PROVIDER, COMPLIANT[PROVIDER][0], {"workloadIdentityPoolId": "p", "aws": {"accountId": "1"}}) == []
+
+
+# --- Confidential Space: decrypt-only grants to federated identities -------------------------------------------
+
+FEDERATED = "gcp-kms-iam-federated-decrypt-only"
+DECRYPTER = "roles/cloudkms.cryptoKeyDecrypter"
+WORKFORCE_USER = "principal://iam.googleapis.com/locations/global/workforcePools/partners/subject/alice"
+
+
+@pytest.mark.parametrize("type_, props, role", [
+    ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", {
+        "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "member": IMAGE_PRINCIPAL_SET},
+     "roles/cloudkms.cryptoKeyEncrypterDecrypter"),
+    ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", {
+        "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.cryptoKeyEncrypter", "member": IMAGE_PRINCIPAL_SET},
+     "roles/cloudkms.cryptoKeyEncrypter"),
+    ("gcp:kms/keyRingIAMMember:KeyRingIAMMember", {
+        "keyRingId": "k", "role": "roles/cloudkms.admin", "member": WORKFORCE_USER}, "roles/cloudkms.admin"),
+    ("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", {
+        "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+        "members": ["serviceAccount:sa@p.iam.gserviceaccount.com", IMAGE_PRINCIPAL_SET]},
+     "roles/cloudkms.cryptoKeyEncrypterDecrypter"),
+    ("gcp:kms/keyRingIAMBinding:KeyRingIAMBinding", {
+        "keyRingId": "k", "role": "roles/owner", "members": [IMAGE_PRINCIPAL_SET]}, "roles/owner"),
+    ("gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy", {"cryptoKeyId": GCP_KEY, "policyData": json.dumps({"bindings": [
+        {"role": DECRYPTER, "members": [IMAGE_PRINCIPAL_SET]},
+        {"role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "members": [
+            "serviceAccount:service-2@gs-project-accounts.iam.gserviceaccount.com", IMAGE_PRINCIPAL_SET]}]})},
+     "roles/cloudkms.cryptoKeyEncrypterDecrypter"),
+    ("gcp:kms/keyRingIAMPolicy:KeyRingIAMPolicy", {"keyRingId": "k", "policyData": json.dumps({"bindings": [
+        {"role": "roles/cloudkms.cryptoKeyDecrypterViaDelegation", "members": [WORKFORCE_USER]}]})},
+     "roles/cloudkms.cryptoKeyDecrypterViaDelegation"),
+])
+def test_federated_identity_with_more_than_decrypt_fails(type_, props, role):
+    found = messages(FEDERATED, type_, props)
+    assert len(found) == 1 and found[0].startswith(f"{role} is granted to the federated identity")
+
+
+@pytest.mark.parametrize("type_, props", [
+    ("gcp:kms/keyRingIAMMember:KeyRingIAMMember", {"keyRingId": "k", "role": DECRYPTER, "member": WORKFORCE_USER}),
+    ("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", {
+        "cryptoKeyId": GCP_KEY, "role": DECRYPTER, "members": [IMAGE_PRINCIPAL_SET, WORKFORCE_USER]}),
+    # not federated: service agents keep their encrypter/decrypter role (other policies check those)
+    ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", {
+        "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+        "member": "serviceAccount:service-2@gs-project-accounts.iam.gserviceaccount.com"}),
+    # not known yet: the principal set is built from the pool's name
+    ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", {
+        "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.admin", "member": UNKNOWN}),
+    ("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", {
+        "cryptoKeyId": GCP_KEY, "role": "roles/cloudkms.admin", "members": [UNKNOWN]}),
+])
+def test_decrypt_only_federated_and_other_grants_pass(type_, props):
+    assert messages(FEDERATED, type_, props) == []
+
+
+# --- org policy: gcp.restrictNonCmekServices that restricts nothing ---------------------------------------------
+
+ORG_POLICY = "gcp-orgpolicy-policy-cmek-effective"
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ({"rules": [{"allowAll": "TRUE"}]}, "allowAll"),
+    ({"rules": [{"values": {"deniedValues": ["storage.googleapis.com"]}}, {"allowAll": "TRUE"}]}, "allowAll"),
+    ({"rules": [{"values": {"deniedValues": []}}]}, "no rule denies"),
+    ({"rules": [{"values": {"allowedValues": ["storage.googleapis.com"]}}]}, "no rule denies"),
+    ({"rules": []}, "no rule denies"),
+    ({"reset": True}, "spec.reset"),
+    (None, "spec is not set"),
+])
+def test_restrict_non_cmek_policy_that_restricts_nothing_fails(spec, expected):
+    type_, props = _without(ORG_POLICY, "spec")
+    if spec is not None:
+        props["spec"] = spec
+    found = messages(ORG_POLICY, type_, props)
+    assert len(found) == 1 and expected in found[0]
+
+
+def test_restrict_non_cmek_deny_all_passes_and_other_constraints_are_ignored():
+    type_, props = _example(ORG_POLICY, spec={"rules": [{"denyAll": "TRUE"}]})
+    assert messages(ORG_POLICY, type_, props) == []
+    type_, props = _example(ORG_POLICY, name="projects/acme-ml-prod/policies/gcp.restrictCmekCryptoKeyProjects",
+                            spec={"rules": [{"allowAll": "TRUE"}]})
+    assert messages(ORG_POLICY, type_, props) == []
+
+
+def test_noop_org_policy_is_advice_without_config_and_in_dev_but_blocks_in_prod():
+    from tests.policies.harness import Analyzer, Res, of
+    type_, props = _example(ORG_POLICY, spec={"rules": [{"allowAll": "TRUE"}]})
+    levels = {env: [f.level for f in of((Analyzer(env) if env else Analyzer()).analyze(Res(type_, props)), ORG_POLICY)]
+              for env in (None, "dev", "prod")}
+    assert levels == {None: ["advisory"], "dev": ["advisory"], "prod": ["mandatory"]}
+
+
+# --- the project's own Confidential Space resources ------------------------------------------------------------
+
+def test_prod_confidential_space_resources_are_checked_and_pass(run_stack):
+    """The provider, decrypt grant and org policy the prod stack really registers (values known) pass, and
+    would fail with a weaker condition or role: the policies do see them."""
+    from tests.policies.harness import Res, analyzer
+    run = run_stack("prod")
+    by_policy = {
+        PROVIDER: [r for r in run.resources if r.type == COMPLIANT[PROVIDER][0]],
+        FEDERATED: [r for r in run.resources if r.type.startswith("gcp:kms/") and "IAM" in r.type
+                    and str(r.inputs.get("member", "")).startswith("principalSet://")],
+        ORG_POLICY: [r for r in run.resources if r.type == COMPLIANT[ORG_POLICY][0]
+                     and r.inputs["name"].endswith("/gcp.restrictNonCmekServices")],
+    }
+    weaker = {
+        PROVIDER: lambda i: {**i, "attributeCondition": f"({i['attributeCondition']}) || true"},
+        FEDERATED: lambda i: {**i, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter"},
+        ORG_POLICY: lambda i: {**i, "spec": {"rules": [{"allowAll": "TRUE"}]}},
+    }
+    for policy, resources in by_policy.items():
+        assert len(resources) == 1, policy
+        inputs = resources[0].inputs
+        assert analyzer("prod").analyze(Res(resources[0].type, inputs)) == []
+        assert messages(policy, resources[0].type, weaker[policy](inputs)), policy

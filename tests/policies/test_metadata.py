@@ -83,14 +83,18 @@ def test_prod_is_mandatory_everywhere():
 def test_dev_relaxes_only_hygiene_and_keeps_data_on_customer_keys():
     request = configure_request(load_config("dev"))
     advisory = {name for name, c in request.policyConfig.items() if c.enforcementLevel == pb.ADVISORY}
-    assert advisory == {"gcp-kms-cryptokey-rotation", "aws-kms-key-rotation", "aws-s3-bucket-encryption-bucket-key"}
+    assert advisory == {"gcp-kms-cryptokey-rotation", "aws-kms-key-rotation", "aws-s3-bucket-encryption-bucket-key",
+                        "gcp-orgpolicy-policy-cmek-effective"}
+    # Who may use the model's key is never relaxed, in dev either.
+    for name in ("gcp-iam-workloadidentitypoolprovider-attestation", "gcp-kms-iam-federated-decrypt-only"):
+        assert request.policyConfig[name].enforcementLevel == pb.MANDATORY
     assert request.policyConfig["gcp-dataflow-job-cmek"].properties["requireFullCmek"] is False
 
 
 def test_no_config_means_mandatory_except_advice_by_design():
     levels = {p.name: (p.enforcement_level or EnforcementLevel.MANDATORY) for p in POLICIES.values()}
     assert {n for n, level in levels.items() if level != EnforcementLevel.MANDATORY} == {
-        "aws-s3-bucket-encryption-bucket-key"}
+        "aws-s3-bucket-encryption-bucket-key", "gcp-orgpolicy-policy-cmek-effective"}
 
 
 def test_configs_are_json_the_cli_accepts():
