@@ -23,6 +23,22 @@ def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.
     )
 
 
+def propagation_wait(
+    name: str, seconds: int, grants: Mapping[str, authorization.RoleAssignment], parent: pulumi.Resource
+) -> Optional[time.Sleep]:
+    """A wait that starts once `grants` exist and is recreated when one is; None for 0 seconds.
+
+    A new assignment takes a while to reach the data plane (AVM waits 30-70 s)."""
+    if not seconds:
+        return None
+    return time.Sleep(
+        name,
+        create_duration=f"{seconds}s",
+        triggers={key: grant.id for key, grant in grants.items()},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(grants.values())),
+    )
+
+
 @dataclass
 class KeyAccessArgs:
     subscription_id: pulumi.Input[str]
@@ -96,17 +112,10 @@ class KeyAccess(pulumi.ComponentResource):
             )
             for object_id, principal_type in args.key_admins.items()
         }
-        self.propagation = None
-        if args.propagation_seconds:
-            self.propagation = time.Sleep(
-                f"{name}-rbac-propagation",
-                create_duration=f"{args.propagation_seconds}s",
-                triggers={
-                    "identityGrant": self.identity_grant.id,
-                    **({"cosmosDbGrant": self.cosmos_db_grant.id} if self.cosmos_db_grant else {}),
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=self.encryption_user_grants),
-            )
+        grants = {"identityGrant": self.identity_grant}
+        if self.cosmos_db_grant:
+            grants["cosmosDbGrant"] = self.cosmos_db_grant
+        self.propagation = propagation_wait(f"{name}-rbac-propagation", args.propagation_seconds, grants, self)
         self.register_outputs(
             {
                 "identityGrant": self.identity_grant.id,

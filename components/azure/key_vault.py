@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import keyvault
 
 # The CMK services only wrap and unwrap their data-encryption keys with it.
 KEY_OPERATIONS = ["wrapKey", "unwrapKey"]
+
+
+# Azure keeps the first retention period for the vault's life.
+VAULT_CREATE_ONLY = ["properties.softDeleteRetentionInDays"]
+
+
+def vault_properties(tenant_id: pulumi.Input[str], sku: str, retention_days: int) -> dict[str, Any]:
+    """RBAC authorization, soft delete and purge protection, trusted Azure services let through."""
+    return {
+        "tenant_id": tenant_id,
+        "sku": {"family": "A", "name": sku},
+        # Role assignments, not access policies: grants are scoped to a key or a vault.
+        "enable_rbac_authorization": True,
+        "enable_soft_delete": True,
+        # Azure ML, Storage and Registry CMK all require purge protection.
+        "enable_purge_protection": True,
+        "soft_delete_retention_in_days": retention_days,
+        # Trusted Azure services keep access if the vault is ever firewalled.
+        "network_acls": {"bypass": "AzureServices", "default_action": "Allow"},
+    }
 
 
 def iso_days(days: int) -> str:
@@ -68,25 +88,9 @@ class KeyVault(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             vault_name=args.name,
             location=args.location,
-            properties={
-                "tenant_id": args.tenant_id,
-                "sku": {"family": "A", "name": args.sku},
-                # Role assignments, not access policies: the key grant is scoped to the key.
-                "enable_rbac_authorization": True,
-                "enable_soft_delete": True,
-                # Azure ML, Storage and Registry CMK all require purge protection.
-                "enable_purge_protection": True,
-                "soft_delete_retention_in_days": args.retention_days,
-                # Trusted Azure services keep access if the vault is ever firewalled.
-                "network_acls": {"bypass": "AzureServices", "default_action": "Allow"},
-            },
+            properties=vault_properties(args.tenant_id, args.sku, args.retention_days),
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                protect=True,
-                # Azure keeps the first retention period for the vault's life.
-                replace_on_changes=["properties.softDeleteRetentionInDays"],
-            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=True, replace_on_changes=VAULT_CREATE_ONLY),
         )
         self.key = keyvault.Key(
             f"{name}-key",

@@ -124,8 +124,15 @@ class AzureLandingZone(pulumi.ComponentResource):
                 f"{name}-ml",
                 CmkWorkspaceArgs(
                     name=settings.workspace_name,
+                    subscription_id=subscription_id,
+                    tenant_id=tenant_id,
                     identity_id=identity.id,
+                    workspace_identity_name=f"{settings.workspace_name}-identity",
                     key_vault_id=vault.vault.id,
+                    secrets_vault_name=settings.workspace_secrets_vault_name,
+                    secrets_vault_sku=settings.key_vault_sku,
+                    secrets_vault_retention_days=settings.key_vault_retention_days,
+                    propagation_seconds=settings.rbac_propagation_seconds,
                     # The managed Cosmos DB is created with the workspace: its grant is a key user's too.
                     key_uri_with_version=access.usable(vault.key_uri_with_version),
                     storage_account_id=storage.account.id,
@@ -139,6 +146,8 @@ class AzureLandingZone(pulumi.ComponentResource):
             self.exports["workspace"] = {
                 "id": workspace.workspace.id,
                 "name": workspace.workspace.name,
+                "identityId": workspace.identity.id,
+                "secretsVaultId": workspace.secrets_vault.id,
                 "hbiWorkspace": settings.hbi_workspace,
                 "encryption": {
                     "status": encryption.status,

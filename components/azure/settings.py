@@ -81,6 +81,8 @@ class AzureSettings:
     """Admin account of the registry (Azure ML requires it, per its data-encryption doc)."""
     workspace_name: str
     """Azure ML workspace; empty for none."""
+    workspace_secrets_vault_name: str
+    """The workspace's own vault for secrets (not the key's vault); required with a workspace."""
     hbi_workspace: bool
     """High business impact: encrypted local disks, less diagnostic data. Create-only."""
     tags: dict[str, str]
@@ -159,6 +161,19 @@ def read_azure_settings(reader: SettingsReader) -> AzureSettings:
             "is required with azureMlWorkspaceName: the object id of the Azure Cosmos DB service principal in your tenant "
             f"(az ad sp show --id {COSMOS_DB_APP_ID} --query id -o tsv); the workspace's managed Cosmos DB needs the key",
         )
+    secrets_vault = reader.matching("azureMlSecretsVaultName", VAULT_NAME, VAULT_NAME_RULE, optional=True)
+    if workspace and not secrets_vault:
+        reader.problem(
+            "azureMlSecretsVaultName",
+            secrets_vault,
+            "is required with azureMlWorkspaceName: the workspace's own vault for secrets; " + VAULT_NAME_RULE,
+        )
+    elif secrets_vault and secrets_vault.lower() == vault.lower():
+        reader.problem(
+            "azureMlSecretsVaultName",
+            secrets_vault,
+            "must differ from azureKeyVaultName: the workspace's identity administers this vault and may not administer the key's",
+        )
     hbi = reader.boolean("azureHbiWorkspace")
     tags = reader.pairs(
         "azureTags",
@@ -192,6 +207,7 @@ def read_azure_settings(reader: SettingsReader) -> AzureSettings:
         registry_sku=registry_sku,
         registry_admin_user=admin_user,
         workspace_name=workspace,
+        workspace_secrets_vault_name=secrets_vault,
         hbi_workspace=hbi,
         tags=tags,
     )

@@ -113,9 +113,14 @@ def test_workspace_encryption_is_enabled_with_a_versioned_key(dev):
 def test_workspace_identity_and_associated_resources(dev):
     workspace = dev.one(WORKSPACE, "azure-ml-workspace")
     identity_id, _, _ = ids(dev)
-    assert workspace.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity_id]}
-    assert workspace.inputs["primaryUserAssignedIdentity"] == identity_id
-    assert workspace.inputs["keyVault"] == dev.one(VAULT, "azure-keys-vault").id
+    own = dev.one(IDENTITY, "azure-ml-identity")
+    assert own.inputs["resourceName"] == "acme-ml-dev-identity"
+    assert workspace.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [own.id, identity_id]}
+    assert workspace.inputs["primaryUserAssignedIdentity"] == own.id
+    # Secrets in their own vault, never the key's: the workspace identity administers it.
+    secrets = dev.one(VAULT, "azure-ml-secrets-vault")
+    assert workspace.inputs["keyVault"] == secrets.id != dev.one(VAULT, "azure-keys-vault").id
+    assert secrets.inputs["vaultName"] == "acme-ml-dev-ws-kv"
     assert workspace.inputs["storageAccount"] == dev.one(STORAGE, "azure-storage-account").id
     assert workspace.inputs["containerRegistry"] == dev.one(REGISTRY, "azure-registry-registry").id
     insights = dev.one(INSIGHTS, "azure-ml-insights")
@@ -198,3 +203,58 @@ def test_registration_order_puts_grants_first(prod):
     grant = order.index("azure-key-access-encryption-identity")
     for name in ("azure-storage-account", "azure-registry-registry", "azure-ml-workspace"):
         assert order.index(name) > grant
+
+
+# --- the workspace identity ------------------------------------------------------------------
+
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+PROD_ROLES = "/subscriptions/33333333-3333-4333-8333-333333333333/providers/Microsoft.Authorization/roleDefinitions/"
+
+
+def test_workspace_identity_roles_on_its_associated_resources(prod):
+    own = prod.one(IDENTITY, "azure-ml-identity")
+    secrets = prod.one(VAULT, "azure-ml-secrets-vault").id
+    expected = {
+        (prod.one(STORAGE, "azure-storage-account").id, CONTRIBUTOR),
+        (prod.one(REGISTRY, "azure-registry-registry").id, CONTRIBUTOR),
+        (prod.one(INSIGHTS, "azure-ml-insights").id, CONTRIBUTOR),
+        (secrets, CONTRIBUTOR),
+        (secrets, KEY_VAULT_ADMINISTRATOR),
+    }
+    grants = [g for g in prod.by_type(ASSIGNMENT) if g.inputs["principalId"] == own.state["principalId"]]
+    assert {(g.inputs["scope"], g.inputs["roleDefinitionId"].removeprefix(PROD_ROLES)) for g in grants} == expected
+    assert len(grants) == len(expected)
+    assert all(g.inputs["principalType"] == "ServicePrincipal" for g in grants)
+
+
+def test_nobody_administers_the_key_vault_and_uses_the_key(prod):
+    key_vault, key = prod.one(VAULT, "azure-keys-vault").id, prod.one(KEY, "azure-keys-key").id
+    on_key_or_vault = [g for g in prod.by_type(ASSIGNMENT) if g.inputs["scope"] in (key_vault, key)]
+    own = prod.one(IDENTITY, "azure-ml-identity").state["principalId"]
+    assert own not in {g.inputs["principalId"] for g in on_key_or_vault}
+    encryption_identity = ids(prod)[2]
+    assert [g.inputs["scope"] for g in prod.by_type(ASSIGNMENT) if g.inputs["principalId"] == encryption_identity] == [key]
+
+
+def test_secrets_vault_is_protected_like_the_key_vault(prod):
+    secrets = prod.one(VAULT, "azure-ml-secrets-vault")
+    key_vault = prod.one(VAULT, "azure-keys-vault")
+    assert secrets.protect
+    assert secrets.replace_on_changes == ["properties.softDeleteRetentionInDays"]
+    properties = secrets.inputs["properties"]
+    assert properties["enableRbacAuthorization"] is True
+    assert properties["enableSoftDelete"] is True and properties["enablePurgeProtection"] is True
+    assert properties["networkAcls"]["bypass"] == "AzureServices"
+    assert {k: v for k, v in properties.items() if k != "vaultUri"} == {
+        k: v for k, v in key_vault.inputs["properties"].items() if k != "vaultUri"
+    }
+
+
+def test_workspace_waits_for_its_identity_grants(prod):
+    workspace = prod.one(WORKSPACE, "azure-ml-workspace")
+    sleep = prod.one("time:index/sleep:Sleep", "azure-ml-rbac-propagation")
+    assert sleep.urn in workspace.dependencies
+    for grant in ("storage", "registry", "insights", "secrets-vault", "secrets-vault-admin"):
+        urn = prod.one(ASSIGNMENT, f"azure-ml-identity-{grant}").urn
+        assert urn in workspace.dependencies and urn in sleep.dependencies, grant

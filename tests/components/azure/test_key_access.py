@@ -63,8 +63,16 @@ def test_key_admins_get_crypto_officer_on_the_vault_and_nothing_else(prod):
     assert PROD_ADMINS not in users
 
 
-def test_every_grant_is_on_the_key_or_the_vault(prod):
-    allowed = {prod.one(KEY, "azure-keys-key").id, prod.one(VAULT, "azure-keys-vault").id}
+def test_every_grant_is_on_one_resource_never_a_group_or_subscription(prod):
+    # The key and its vault; the workspace identity's on the workspace's associated resources.
+    allowed = {
+        prod.one(KEY, "azure-keys-key").id,
+        prod.one(VAULT, "azure-keys-vault").id,
+        prod.one(VAULT, "azure-ml-secrets-vault").id,
+        prod.one("azure-native:storage:StorageAccount", "azure-storage-account").id,
+        prod.one("azure-native:containerregistry:Registry", "azure-registry-registry").id,
+        prod.one("azure-native:applicationinsights:Component", "azure-ml-insights").id,
+    }
     for grant in prod.by_type(ASSIGNMENT):
         assert grant.inputs["scope"] in allowed, f"{grant.name} is scoped to {grant.inputs['scope']}"
 

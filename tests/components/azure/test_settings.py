@@ -98,6 +98,27 @@ def test_no_cosmos_db_principal_needed_without_a_workspace(run_azure):
     assert run.by_type("azure-native:storage:StorageAccount")
 
 
+def test_missing_secrets_vault_when_the_workspace_needs_it(run_azure):
+    problem = only_problem(run_azure, {"azureMlSecretsVaultName": ""}, "azureMlSecretsVaultName")
+    assert "azureMlWorkspaceName" in problem.allowed
+
+
+def test_secrets_vault_name_azure_would_reject(run_azure):
+    problem = only_problem(run_azure, {"azureMlSecretsVaultName": "1-bad--name"}, "azureMlSecretsVaultName")
+    assert problem.value == "1-bad--name"
+    assert "3-24 letters" in problem.allowed
+
+
+def test_secrets_vault_is_not_the_key_vault(run_azure):
+    problem = only_problem(run_azure, {"azureMlSecretsVaultName": "ACME-ml-dev-kv"}, "azureMlSecretsVaultName")
+    assert "azureKeyVaultName" in problem.allowed
+
+
+def test_no_secrets_vault_without_a_workspace(run_azure):
+    run = run_azure("dev", {"azureMlSecretsVaultName": "", "azureMlWorkspaceName": ""})
+    assert [v.name for v in run.by_type("azure-native:keyvault:Vault")] == ["azure-keys-vault"]
+
+
 @pytest.mark.parametrize(
     "key",
     ["azureSubscriptionId", "azureTenantId", "azureCosmosDbPrincipalId"],
