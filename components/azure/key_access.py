@@ -12,8 +12,21 @@ from pulumi_azure_native import authorization
 # Built-in roles (the same GUIDs in every tenant).
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 """Read key metadata, wrap and unwrap: what a CMK service needs and no more."""
-CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
-"""Manage keys (rotate, disable, set policy), without using them for data."""
+# Key administrators: the built-in *Key Vault Crypto Officer* (14b46e9e-...) has data action
+# `Microsoft.KeyVault/vaults/keys/*`, which includes encrypt, decrypt, wrap and unwrap, so it
+# would let an administrator use the key. A custom role keeps the management and leaves out use.
+KEY_ADMIN_DATA_ACTIONS = ["Microsoft.KeyVault/vaults/keys/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*"]
+KEY_ADMIN_NOT_DATA_ACTIONS = [
+    f"Microsoft.KeyVault/vaults/keys/{operation}/action"
+    # `backup`: a backup restored into a vault where the administrator is a key user would be use.
+    for operation in ("encrypt", "decrypt", "wrap", "unwrap", "sign", "verify", "release", "backup")
+]
+KEY_ADMIN_ACTIONS = [
+    "Microsoft.Authorization/*/read",
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
+    "Microsoft.KeyVault/vaults/read",
+    "Microsoft.KeyVault/vaults/keys/read",
+]
 
 
 def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
@@ -47,6 +60,11 @@ class KeyAccessArgs:
     """ARM id of the key: the scope of the encryption grants."""
     vault_id: pulumi.Input[str]
     """ARM id of the vault: the scope of the key admins' grants."""
+    vault_name: str
+    """Name of the vault; names the key administrators' role (role names are unique per tenant)."""
+    resource_group_id: pulumi.Input[str]
+    """ARM id of the vault's resource group: where the key administrators' role is defined
+    (custom roles are assignable at resource-group scope and wider, not on one vault)."""
     encryption_principal_id: pulumi.Input[str]
     """Principal (object) id of the user-assigned encryption identity."""
     cosmos_db_principal_id: str = ""
@@ -58,8 +76,9 @@ class KeyAccessArgs:
 
 
 class KeyAccess(pulumi.ComponentResource):
-    """Key users get *Key Vault Crypto Service Encryption User* on the key; key admins get
-    *Key Vault Crypto Officer* on the vault. Users and admins are different principals.
+    """Key users get *Key Vault Crypto Service Encryption User* on the key; key admins get a
+    custom role on the vault: every key action (create, rotate, disable, delete, rotation
+    policy) but no cryptographic use. Users and admins are different principals.
 
     Managed identities and first-party applications are assigned with
     `principal_type=ServicePrincipal`: ARM then skips the directory lookup that fails with
@@ -72,6 +91,7 @@ class KeyAccess(pulumi.ComponentResource):
 
     identity_grant: authorization.RoleAssignment
     cosmos_db_grant: Optional[authorization.RoleAssignment]
+    admin_role: Optional[authorization.RoleDefinition]
     admin_grants: dict[str, authorization.RoleAssignment]
     propagation: Optional[time.Sleep]
 
@@ -99,12 +119,29 @@ class KeyAccess(pulumi.ComponentResource):
                 description="CMK: Azure ML's managed Cosmos DB wraps and unwraps with this key",
                 opts=child,
             )
-        crypto_officer = role_definition_id(args.subscription_id, CRYPTO_OFFICER)
+        self.admin_role = None
+        if args.key_admins:
+            self.admin_role = authorization.RoleDefinition(
+                f"{name}-key-administrator",
+                role_name=f"cmek-ml key administrator ({args.vault_name})",
+                description="Manage the keys of the CMK vault without encrypting, decrypting, wrapping, unwrapping or exporting with them",
+                role_type="CustomRole",
+                scope=args.resource_group_id,
+                assignable_scopes=[args.resource_group_id],
+                permissions=[
+                    {
+                        "actions": KEY_ADMIN_ACTIONS,
+                        "data_actions": KEY_ADMIN_DATA_ACTIONS,
+                        "not_data_actions": KEY_ADMIN_NOT_DATA_ACTIONS,
+                    }
+                ],
+                opts=child,
+            )
         self.admin_grants = {
             object_id: authorization.RoleAssignment(
                 f"{name}-admin-{object_id}",
                 scope=args.vault_id,
-                role_definition_id=crypto_officer,
+                role_definition_id=self.admin_role.id,
                 principal_id=object_id,
                 principal_type=principal_type,
                 description="CMK: administers the keys, cannot use them",

@@ -67,6 +67,8 @@ class AzureLandingZone(pulumi.ComponentResource):
                 subscription_id=subscription_id,
                 key_id=vault.key.id,
                 vault_id=vault.vault.id,
+                vault_name=settings.key_vault_name,
+                resource_group_id=group.id,
                 encryption_principal_id=identity.principal_id,
                 cosmos_db_principal_id=settings.cosmos_db_principal_id if settings.creates_workspace else "",
                 key_admins=settings.key_admins,

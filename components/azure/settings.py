@@ -66,7 +66,7 @@ class AzureSettings:
     key_notify_before_expiry_days: int
     """Event Grid `near expiry` notice this many days before a version expires."""
     key_admins: dict[str, str]
-    """Object id -> principal type of those who administer keys (Key Vault Crypto Officer on the vault)."""
+    """Object id -> principal type of those who administer keys (a custom key-administrator role on the vault: manage keys, never use them)."""
     cosmos_db_principal_id: str
     """Object id of the Azure Cosmos DB first-party service principal in this tenant."""
     rbac_propagation_seconds: int

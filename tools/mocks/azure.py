@@ -132,6 +132,17 @@ def _role_assignment(world: World, name: str, inputs: Mapping[str, Any]):
     return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{assignment}", {"name": assignment}
 
 
+@resource("azure-native:authorization:RoleDefinition")
+def _role_definition(world: World, name: str, inputs: Mapping[str, Any]):
+    """Custom roles get a GUID and live under the subscription, whatever scope defined them."""
+    guid = stable_guid(inputs["scope"], inputs["roleName"])
+    return f"/subscriptions/{signed_in('subscription')}/providers/Microsoft.Authorization/roleDefinitions/{guid}", {
+        "name": guid,
+        "roleName": inputs["roleName"],
+        "type": "Microsoft.Authorization/roleDefinitions",
+    }
+
+
 @resource("azure-native:storage:StorageAccount")
 def _storage_account(world: World, name: str, inputs: Mapping[str, Any]):
     account = inputs["accountName"]

@@ -2,9 +2,10 @@
 
 import pytest
 
-from components.azure.key_access import CRYPTO_OFFICER, CRYPTO_SERVICE_ENCRYPTION_USER
+from components.azure.key_access import CRYPTO_SERVICE_ENCRYPTION_USER
 
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
 KEY = "azure-native:keyvault:Key"
 VAULT = "azure-native:keyvault:Vault"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -25,7 +26,6 @@ def prod(run_azure):
 def test_the_builtin_role_ids():
     # Published ids of the built-in roles: a typo would grant nothing (or something else).
     assert CRYPTO_SERVICE_ENCRYPTION_USER == "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-    assert CRYPTO_OFFICER == "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
 
 
 def test_encryption_identity_gets_the_encryption_user_role_on_the_key(prod):
@@ -54,13 +54,34 @@ def test_no_cosmos_db_grant_without_a_workspace(run_azure):
     ]
 
 
-def test_key_admins_get_crypto_officer_on_the_vault_and_nothing_else(prod):
+def test_key_admins_get_the_key_administrator_role_on_the_vault_and_nothing_else(prod):
     admin = prod.one(ASSIGNMENT, f"azure-key-access-admin-{PROD_ADMINS}")
-    assert admin.inputs["roleDefinitionId"] == role(PROD_SUBSCRIPTION, CRYPTO_OFFICER)
+    definition = prod.one(ROLE_DEFINITION, "azure-key-access-key-administrator")
+    assert admin.inputs["roleDefinitionId"] == definition.id
     assert admin.inputs["scope"] == prod.one(VAULT, "azure-keys-vault").id
     assert admin.inputs["principalType"] == "Group"
     users = {g.inputs["principalId"] for g in prod.by_type(ASSIGNMENT) if g.inputs["roleDefinitionId"].endswith(CRYPTO_SERVICE_ENCRYPTION_USER)}
     assert PROD_ADMINS not in users
+
+
+def test_key_administrator_role_manages_keys_but_cannot_use_them(prod):
+    definition = prod.one(ROLE_DEFINITION, "azure-key-access-key-administrator")
+    group = prod.one("azure-native:resources:ResourceGroup", "azure-rg-group").id
+    assert definition.inputs["roleName"] == "cmek-ml key administrator (acme-ml-prod-kv)"
+    assert definition.inputs["roleType"] == "CustomRole"
+    assert definition.inputs["scope"] == group and definition.inputs["assignableScopes"] == [group]
+    [permissions] = definition.inputs["permissions"]
+    assert permissions["dataActions"] == ["Microsoft.KeyVault/vaults/keys/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*"]
+    use = {f"Microsoft.KeyVault/vaults/keys/{op}/action" for op in ("encrypt", "decrypt", "wrap", "unwrap", "sign", "verify", "release", "backup")}
+    assert set(permissions["notDataActions"]) == use
+    # Nothing that writes outside the keys, and no role-assignment rights.
+    assert all(action.endswith("/read") for action in permissions["actions"]), permissions["actions"]
+
+
+def test_no_key_administrator_role_without_key_admins(run_azure):
+    run = run_azure("dev")
+    assert run.by_type(ROLE_DEFINITION) == []
+    assert not [g for g in run.by_type(ASSIGNMENT) if "-admin-" in g.name]
 
 
 def test_every_grant_is_on_one_resource_never_a_group_or_subscription(prod):
