@@ -73,6 +73,7 @@ class KmsBucketArgs:
     deny_uploads_without_kms_key_header: bool = False
     """Strict mode: also deny uploads that send no key header (breaks SageMaker SDK uploads)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the bucket."""
 
 
 class KmsBucket(pulumi.ComponentResource):

@@ -16,6 +16,7 @@ class KmsRepositoryArgs:
     kms_key_arn: pulumi.Input[str]
     """Key for image layers. Create-only in ECR: a change replaces the repository."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the repository."""
 
 
 class KmsRepository(pulumi.ComponentResource):

@@ -103,6 +103,7 @@ class KmsKeyArgs:
     alias: str
     """`alias/<prefix>-<purpose>`: what people and tools use to find the key."""
     description: str
+    """Key description: which purposes the key serves."""
     policy: KeyPolicySpec
     """Who may administer and use the key."""
     rotation_period_days: int
@@ -110,6 +111,7 @@ class KmsKeyArgs:
     deletion_window_days: int = 30
     """Waiting period of a scheduled deletion (AWS allows 7-30 days)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the key."""
 
 
 class KmsKey(pulumi.ComponentResource):

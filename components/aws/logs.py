@@ -14,10 +14,13 @@ class KmsLogGroupsArgs:
     names: Sequence[str]
     """Log group names, such as /aws/sagemaker/TrainingJobs."""
     kms_key_arn: pulumi.Input[str]
+    """Key that encrypts the groups' log events (its policy must allow CloudWatch Logs)."""
     key_policy: pulumi.Resource
     """The key's policy. CloudWatch Logs checks it when a group is created, so it goes first."""
     retention_in_days: int
+    """Days CloudWatch keeps the events (one of the values it accepts)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the log groups."""
 
 
 class KmsLogGroups(pulumi.ComponentResource):

@@ -82,6 +82,7 @@ class SageMakerGuardrailArgs:
     launcher_role_arns: Sequence[str]
     """Roles that create jobs; the policy is attached to each of them."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the IAM policy."""
 
 
 class SageMakerGuardrail(pulumi.ComponentResource):

@@ -66,9 +66,11 @@ class AwsSettings:
     ecr_repository: str
     """ECR repository name; empty for none."""
     log_retention_days: int
+    """Retention of the SageMaker log groups; a value CloudWatch Logs accepts."""
     ebs_encryption_by_default: bool
     """Turn on account-wide EBS encryption by default, with the volumes key as default key."""
     tags: dict[str, str]
+    """Tags of every AWS resource that takes tags."""
 
     @property
     def partition(self) -> Partition:

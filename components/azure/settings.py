@@ -46,6 +46,7 @@ class AzureSettings:
     resource_group_mode: str
     """create (a protected group) or adopt (an existing group, looked up, never managed)."""
     resource_group_name: str
+    """Resource group of every resource."""
     identity_name: str
     """User-assigned identity that storage, registry and workspace use to reach the key."""
     key_vault_name: str
@@ -55,6 +56,7 @@ class AzureSettings:
     key_vault_retention_days: int
     """Soft-delete retention, 7-90 days. Create-only."""
     key_name: str
+    """Name of the key in the vault."""
     key_type: str
     """RSA or RSA-HSM."""
     key_size: int
@@ -72,11 +74,15 @@ class AzureSettings:
     rbac_propagation_seconds: int
     """Wait between the key users' grants and the first use of the key; 0 for none."""
     storage_account_name: str
+    """Globally unique storage account name."""
     storage_sku: str
+    """Replication SKU of the storage account."""
     storage_infrastructure_encryption: bool
     """Double encryption at the infrastructure layer. Create-only."""
     registry_name: str
+    """Globally unique container registry name."""
     registry_sku: str
+    """Premium: the only SKU that takes a customer-managed key (others are rejected)."""
     registry_admin_user: bool
     """Admin account of the registry (Azure ML requires it, per its data-encryption doc)."""
     workspace_name: str
@@ -86,6 +92,7 @@ class AzureSettings:
     hbi_workspace: bool
     """High business impact: encrypted local disks, less diagnostic data. Create-only."""
     tags: dict[str, str]
+    """Tags of every Azure resource that takes tags."""
 
     @property
     def creates_workspace(self) -> bool:
