@@ -32,15 +32,19 @@ def test_adopted_resource_group_is_looked_up_not_managed(run_azure):
     assert run.outputs["azure"]["resourceGroup"] == "acme-ml-dev"
 
 
-def test_every_azure_resource_is_in_the_group_region_and_tagged(dev):
-    for resource in dev.resources:
-        if not resource.type.startswith("azure-native:") or resource.type.endswith(":RoleAssignment"):
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_azure_resource_is_in_the_group_region_and_tagged(run_azure, stack):
+    run = run_azure(stack)
+    tags = {"dev": {"env": "dev", "owner": "ml-platform"}, "prod": {"env": "prod", "owner": "ml-platform", "data-class": "confidential"}}[stack]
+    for resource in run.resources:
+        # Role assignments and definitions have a scope, not a place.
+        if not resource.type.startswith("azure-native:") or resource.type.startswith("azure-native:authorization:"):
             continue
         if resource.type != KEY:  # a key lives where its vault does
             assert resource.inputs.get("location") == "westeurope", resource.name
-        assert resource.inputs.get("tags") == {"env": "dev", "owner": "ml-platform"}, resource.name
+        assert resource.inputs.get("tags") == tags, resource.name
         if resource.type != GROUP:
-            assert resource.inputs["resourceGroupName"] == "acme-ml-dev", resource.name
+            assert resource.inputs["resourceGroupName"] == f"acme-ml-{stack}", resource.name
 
 
 def test_components_parent_their_resources(dev):
