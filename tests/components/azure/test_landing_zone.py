@@ -74,6 +74,8 @@ def test_exports(dev):
     }
     assert exports["workspace"]["id"] == workspace.id
     assert exports["workspace"]["hbiWorkspace"] is False
+    assert exports["workspace"]["identityId"] == dev.one(IDENTITY, "azure-ml-identity").id
+    assert exports["workspace"]["secretsVaultId"] == f"{DEV_GROUP}/providers/Microsoft.KeyVault/vaults/acme-ml-dev-ws-kv"
     assert exports["workspace"]["encryption"] == {
         "status": "Enabled",
         "keyVaultArmId": vault_id,
