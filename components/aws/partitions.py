@@ -16,7 +16,6 @@ class Partition:
 AWS = Partition("aws", "amazonaws.com")
 AWS_CN = Partition("aws-cn", "amazonaws.com.cn")
 AWS_US_GOV = Partition("aws-us-gov", "amazonaws.com")
-PARTITIONS = {p.name: p for p in (AWS, AWS_CN, AWS_US_GOV)}
 
 # Regions where KMS, S3, ECR, CloudWatch Logs and SageMaker training are offered.
 REGIONS = frozenset(
