@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 
 import pytest
 
-from components.settings import ConfigError, Problem
+from cmek_ml.settings import ConfigError, Problem
 
 RunStack = Callable[[str, Mapping[str, Any]], Any]
 

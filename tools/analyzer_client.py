@@ -32,7 +32,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2, text_format
 from pulumi.runtime.proto import alias_pb2, analyzer_pb2, analyzer_pb2_grpc
 
-from tools.mock_engine import STACK_TYPE, Registration
+from .mock_engine import STACK_TYPE, Registration
 
 ENFORCEMENT_LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,

@@ -21,8 +21,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tools.mocks import cloud_state
-from tools.stack_config import PROJECT_ROOT, ProjectFile
+from .mocks import cloud_state
+from .stack_config import PROJECT_ROOT, ProjectFile
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 

@@ -31,11 +31,11 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 
-from components.settings import ConfigError
-from tools import analyzer_client, mock_engine, stack_config
-from tools.analyzer_client import PackInfo, PolicyAnalyzer, PolicyConfig, PolicyPackError, StackContext, Violation
-from tools.mock_engine import STACK_TYPE, ProgramRun, Registration
-from tools.stack_config import PROJECT_ROOT, StackConfigError
+from cmek_ml.settings import ConfigError
+from . import analyzer_client, mock_engine, stack_config
+from .analyzer_client import PackInfo, PolicyAnalyzer, PolicyConfig, PolicyPackError, StackContext, Violation
+from .mock_engine import STACK_TYPE, ProgramRun, Registration
+from .stack_config import PROJECT_ROOT, StackConfigError
 
 DEFAULT_POLICY_PACK = PROJECT_ROOT / "policies" / "cmek"
 POLICY_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tools import mock_engine, stack_config
+from . import mock_engine, stack_config
 
 GOLDEN_DIR = stack_config.PROJECT_ROOT / "tests" / "golden"
 

@@ -16,7 +16,7 @@ ATTESTATION_CLAUSES = (
     "assertion.submods.container.image_reference == 'europe-west4-docker.pkg.dev/acme-ml-prod/cw/inference:v1'",
     "'cs-workload@acme-ml-prod.iam.gserviceaccount.com' in assertion.google_service_accounts",
 )
-"""The Confidential Space provider's condition, as components.gcp.confidential_space builds it."""
+"""The Confidential Space provider's condition, as cmek_ml.gcp.confidential_space builds it."""
 IMAGE_PRINCIPAL_SET = ("principalSet://iam.googleapis.com/projects/222222222222/locations/global/"
                        f"workloadIdentityPools/confidential-space/attribute.image_digest/{IMAGE_DIGEST}")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from components.settings import ConfigError
+from cmek_ml.settings import ConfigError
 from tools import analyzer_client, preview, stack_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "noncompliant"

@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 import pulumi
 
-from components.aws.partitions import partition_of
-from tools.mocks.cloud_state import World, invoke, resource
+from cmek_ml.aws.partitions import partition_of
+from .cloud_state import World, invoke, resource
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import pulumi
 from pulumi.runtime import rpc
 
-from tools.mocks.cloud_state import World, invoke, output_shape, resource
+from .cloud_state import World, invoke, output_shape, resource
 
 MOCK_SUBSCRIPTION = "00000000-0000-4000-8000-00000000a2b1"
 MOCK_TENANT = "00000000-0000-4000-8000-0000000c1e57"

@@ -77,6 +77,6 @@ class World:
 
 
 # Each cloud's handlers register themselves on import.
-from tools.mocks import gcp  # noqa: E402,F401  pylint: disable=wrong-import-position
-from tools.mocks import azure  # noqa: E402,F401  pylint: disable=wrong-import-position
-from tools.mocks import aws  # noqa: E402,F401  pylint: disable=wrong-import-position
+from . import gcp  # noqa: E402,F401  pylint: disable=wrong-import-position
+from . import azure  # noqa: E402,F401  pylint: disable=wrong-import-position
+from . import aws  # noqa: E402,F401  pylint: disable=wrong-import-position

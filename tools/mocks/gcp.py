@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from tools.mocks.cloud_state import World, invoke, resource
+from .cloud_state import World, invoke, resource
 
 # What serviceusage.generateServiceIdentity returns per API. Services missing here answer
 # INVALID_ARGUMENT in the real API (hashicorp/terraform-provider-google#18649), as below.

@@ -475,7 +475,7 @@ iam_attestation_provider = resource_policy(
                  "assertion.submods.confidential_space.support_attributes` and "
                  "`assertion.submods.container.image_digest == 'sha256:<digest>'` (plus the image reference and "
                  "the operator's service account in `assertion.google_service_accounts`); a clause under || or ! "
-                 "does not count. components.gcp.confidential_space.attestation_condition builds it."),
+                 "does not count. cmek_ml.gcp.confidential_space.attestation_condition builds it."),
     control=CIS_CONTROLS_3_11,
 )
 
@@ -569,7 +569,7 @@ orgpolicy_restrict_non_cmek = resource_policy(
     severity=Severity.MEDIUM,
     remediation=("List the services the stack runs in `spec.rules[].values.denied_values` (storage, "
                  "artifactregistry, aiplatform, bigquery, dataflow, compute, pubsub, logging, ...; not "
-                 "ml.googleapis.com); drop `allow_all` and `reset`. components.gcp.org_policies.CmekOrgPolicies "
+                 "ml.googleapis.com); drop `allow_all` and `reset`. cmek_ml.gcp.org_policies.CmekOrgPolicies "
                  "builds it."),
     control=RESTRICT_NON_CMEK,
     # Advice by design: the pack already blocks each resource without a key; the org policy is the cloud's

@@ -76,7 +76,7 @@ class StackIndex:
 
 @dataclass(frozen=True)
 class GcpConsumer:
-    """What a CMEK-capable GCP resource needs (sources: notes §1.1, components/gcp/service_agents.yaml)."""
+    """What a CMEK-capable GCP resource needs (sources: notes §1.1, components/cmek_ml/gcp/service_agents.yaml)."""
 
     key_path: tuple[str, ...]
     """Input path of its key reference."""
@@ -190,7 +190,7 @@ gcp_grant_before_use = stack_policy(
     severity=Severity.HIGH,
     remediation=("Grant roles/cloudkms.cryptoKeyEncrypterDecrypter on the key (gcp.kms.CryptoKeyIAMMember) to the "
                  "resource's service agent and make the resource depend on it: `depends_on=[grant]`, or pass the "
-                 "key id through an output that depends on the grants (as components/gcp/key_grants.py does)."),
+                 "key id through an output that depends on the grants (as components/cmek_ml/gcp/key_grants.py does)."),
     control=Control("Google Cloud documentation", "Cloud KMS CMEK", "cmek#before-you-begin",
                     "Grant the service agent the Encrypter/Decrypter role on the key before using it"),
 )

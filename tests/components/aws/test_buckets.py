@@ -3,7 +3,7 @@ versioned, never force-destroyed, and a policy that refuses other keys and plain
 
 import pytest
 
-from components.aws.buckets import bucket_policy_document
+from cmek_ml.aws.buckets import bucket_policy_document
 from tests.components.aws.conftest import (
     BUCKET,
     BUCKET_ENCRYPTION,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from components.aws.kms_key import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, KeyPolicySpec, key_policy_document
+from cmek_ml.aws.kms_key import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, KeyPolicySpec, key_policy_document
 from tests.components.aws.conftest import (
     ALIAS,
     DEV_ACCOUNT,

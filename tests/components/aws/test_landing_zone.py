@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from components.aws.training import create_training_job_flags, estimator_kwargs
+from cmek_ml.aws.training import create_training_job_flags, estimator_kwargs
 from tests.components.aws.conftest import DEV_ACCOUNT, PROD_ACCOUNT, key_arns, run_aws
 from tools import stack_config
 from tools.urn_inventory import golden_file

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from components.aws.sagemaker_guardrail import (
+from cmek_ml.aws.sagemaker_guardrail import (
     GUARDED_ACTIONS,
     NVME_INSTANCE_TYPES_FILE,
     guardrail_policy_document,
@@ -74,7 +74,7 @@ def test_guardrail_is_attached_to_every_launcher_role(prod):
 
 
 def test_roles_with_a_path_attach_by_name(run_component):
-    from components.aws.sagemaker_guardrail import SageMakerGuardrail, SageMakerGuardrailArgs
+    from cmek_ml.aws.sagemaker_guardrail import SageMakerGuardrail, SageMakerGuardrailArgs
 
     run = run_component(
         lambda: SageMakerGuardrail(

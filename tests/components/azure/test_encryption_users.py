@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.azure.workspace import CREATE_ONLY
+from cmek_ml.azure.workspace import CREATE_ONLY
 
 STORAGE = "azure-native:storage:StorageAccount"
 REGISTRY = "azure-native:containerregistry:Registry"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.azure.key_access import CRYPTO_SERVICE_ENCRYPTION_USER
+from cmek_ml.azure.key_access import CRYPTO_SERVICE_ENCRYPTION_USER
 
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"

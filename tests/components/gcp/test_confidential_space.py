@@ -5,7 +5,7 @@ evaluated by a real CEL interpreter against attestation-token claims."""
 import celpy
 import pytest
 
-from components.gcp.confidential_space import attestation_condition
+from cmek_ml.gcp.confidential_space import attestation_condition
 from tests.components.gcp.workload_stack import (
     BUCKET,
     IMAGE_DIGEST,

@@ -3,8 +3,8 @@ pipeline options to the character, and the template job that sets `kms_key_name`
 
 import pytest
 
-from components.gcp.dataflow import CmekDataflowJob, CmekDataflowJobArgs
-from components.gcp.key_grants import ENCRYPTER_DECRYPTER
+from cmek_ml.gcp.dataflow import CmekDataflowJob, CmekDataflowJobArgs
+from cmek_ml.gcp.key_grants import ENCRYPTER_DECRYPTER
 from tests.components.gcp.workload_stack import (
     BUCKET,
     KEY_RING,

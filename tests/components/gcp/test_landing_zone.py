@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from components.gcp.key_grants import ENCRYPTER_DECRYPTER
+from cmek_ml.gcp.key_grants import ENCRYPTER_DECRYPTER
 
 KEY_RING = "gcp:kms/keyRing:KeyRing"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
@@ -321,9 +321,9 @@ def test_exported_key_ids_carry_their_grants(run_component):
     (The model-sharing decrypt grant to an attested workload is made from the key id, so
     it cannot also precede it; it is not a service agent's grant.)
     """
-    from components.gcp.landing_zone import GcpLandingZone
-    from components.gcp.settings import read_gcp_settings
-    from components.settings import SettingsReader
+    from cmek_ml.gcp.landing_zone import GcpLandingZone
+    from cmek_ml.gcp.settings import read_gcp_settings
+    from cmek_ml.settings import SettingsReader
     from tools import stack_config
     import pulumi
 

@@ -3,7 +3,7 @@ and a sink routing AI Platform, Vertex and Dataflow logs to it."""
 
 import pytest
 
-from components.gcp.key_grants import ENCRYPTER_DECRYPTER
+from cmek_ml.gcp.key_grants import ENCRYPTER_DECRYPTER
 from tests.components.gcp.workload_stack import (
     KEY_RING,
     agent,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.gcp.org_policies import restrictable_services
+from cmek_ml.gcp.org_policies import restrictable_services
 from tests.components.gcp.workload_stack import run_all_parts, run_workloads
 
 POLICY = "gcp:orgpolicy/policy:Policy"

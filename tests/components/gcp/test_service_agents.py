@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.gcp.service_agents import RESOLVERS, catalogue
+from cmek_ml.gcp.service_agents import RESOLVERS, catalogue
 
 
 def test_catalogue_entries_are_complete():

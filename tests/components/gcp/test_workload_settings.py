@@ -5,8 +5,8 @@ import json
 import pulumi
 import pytest
 
-from components.gcp.settings import read_gcp_settings
-from components.settings import SettingsReader
+from cmek_ml.gcp.settings import read_gcp_settings
+from cmek_ml.settings import SettingsReader
 from tests.components.gcp.workload_stack import ALL_PARTS, IMAGE_DIGEST, only_problem, run_workloads
 from tools import stack_config
 

@@ -7,14 +7,14 @@ from typing import Optional
 import pulumi
 from pulumi_azure_native import authorization
 
-from components.azure.identity import EncryptionIdentity, EncryptionIdentityArgs
-from components.azure.key_access import KeyAccess, KeyAccessArgs
-from components.azure.key_vault import KeyVault, KeyVaultArgs
-from components.azure.registry import CmkRegistry, CmkRegistryArgs
-from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
-from components.azure.settings import AzureSettings
-from components.azure.storage import CmkStorageAccount, CmkStorageAccountArgs
-from components.azure.workspace import CmkWorkspace, CmkWorkspaceArgs
+from cmek_ml.azure.identity import EncryptionIdentity, EncryptionIdentityArgs
+from cmek_ml.azure.key_access import KeyAccess, KeyAccessArgs
+from cmek_ml.azure.key_vault import KeyVault, KeyVaultArgs
+from cmek_ml.azure.registry import CmkRegistry, CmkRegistryArgs
+from cmek_ml.azure.resource_group import ResourceGroup, ResourceGroupArgs
+from cmek_ml.azure.settings import AzureSettings
+from cmek_ml.azure.storage import CmkStorageAccount, CmkStorageAccountArgs
+from cmek_ml.azure.workspace import CmkWorkspace, CmkWorkspaceArgs
 
 
 class AzureLandingZone(pulumi.ComponentResource):

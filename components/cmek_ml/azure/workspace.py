@@ -18,8 +18,8 @@ import pulumi
 import pulumiverse_time as time
 from pulumi_azure_native import applicationinsights, authorization, keyvault, machinelearningservices, managedidentity, operationalinsights
 
-from components.azure.key_access import propagation_wait, role_definition_id
-from components.azure.key_vault import VAULT_CREATE_ONLY, vault_properties
+from cmek_ml.azure.key_access import propagation_wait, role_definition_id
+from cmek_ml.azure.key_vault import VAULT_CREATE_ONLY, vault_properties
 
 # Built-in roles the workspace identity needs on its associated resources (no data-plane role
 # on storage: Storage Blob Data Contributor only enables the studio's data preview).

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp.service_agents import Agent
+from cmek_ml.gcp.service_agents import Agent
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 

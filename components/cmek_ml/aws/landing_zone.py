@@ -6,14 +6,14 @@ from typing import Optional
 
 import pulumi
 
-from components.aws.buckets import KmsBucket, KmsBucketArgs
-from components.aws.ebs_default import EbsDefaultEncryption, EbsDefaultEncryptionArgs
-from components.aws.ecr import KmsRepository, KmsRepositoryArgs
-from components.aws.kms_key import KeyPolicySpec, KmsKey, KmsKeyArgs
-from components.aws.logs import KmsLogGroups, KmsLogGroupsArgs
-from components.aws.sagemaker_guardrail import SageMakerGuardrail, SageMakerGuardrailArgs
-from components.aws.settings import KEY_PURPOSES, SAGEMAKER_LOG_GROUPS, AwsSettings
-from components.aws.training import sagemaker_training_exports
+from cmek_ml.aws.buckets import KmsBucket, KmsBucketArgs
+from cmek_ml.aws.ebs_default import EbsDefaultEncryption, EbsDefaultEncryptionArgs
+from cmek_ml.aws.ecr import KmsRepository, KmsRepositoryArgs
+from cmek_ml.aws.kms_key import KeyPolicySpec, KmsKey, KmsKeyArgs
+from cmek_ml.aws.logs import KmsLogGroups, KmsLogGroupsArgs
+from cmek_ml.aws.sagemaker_guardrail import SageMakerGuardrail, SageMakerGuardrailArgs
+from cmek_ml.aws.settings import KEY_PURPOSES, SAGEMAKER_LOG_GROUPS, AwsSettings
+from cmek_ml.aws.training import sagemaker_training_exports
 
 OUTPUT_BUCKET_SUFFIX = "output"
 

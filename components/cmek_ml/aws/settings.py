@@ -8,8 +8,8 @@ from typing import Optional
 
 import pulumi
 
-from components.aws.partitions import REGIONS, Partition, partition_of
-from components.settings import SettingsReader
+from cmek_ml.aws.partitions import REGIONS, Partition, partition_of
+from cmek_ml.settings import SettingsReader
 
 ACCOUNT_ID = r"[0-9]{12}"
 # `arn:<partition>:iam::<account>:role/<path/>name`; IAM names: 1-64 of [\w+=,.@-].

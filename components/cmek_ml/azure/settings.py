@@ -8,8 +8,8 @@ from typing import Optional
 
 import pulumi
 
-from components.azure.locations import LOCATIONS
-from components.settings import SettingsReader
+from cmek_ml.azure.locations import LOCATIONS
+from cmek_ml.settings import SettingsReader
 
 GUID = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 GUID_RULE = "must be a GUID such as 00000000-0000-0000-0000-000000000000"

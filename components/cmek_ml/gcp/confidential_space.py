@@ -15,8 +15,8 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp.artifact_registry import CmekRepository, CmekRepositoryArgs
-from components.gcp.bucket import CmekBucket, CmekBucketArgs
+from cmek_ml.gcp.artifact_registry import CmekRepository, CmekRepositoryArgs
+from cmek_ml.gcp.bucket import CmekBucket, CmekBucketArgs
 
 ATTESTATION_ISSUER = "https://confidentialcomputing.googleapis.com/"
 STS_AUDIENCE = "https://sts.googleapis.com"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
-from components.settings import SettingsReader
+from cmek_ml.settings import SettingsReader
 
 # AI Platform Training scale tiers (seed 000). BASIC_TPU is a tier, but not with CMEK.
 SCALE_TIERS = ("BASIC", "STANDARD_1", "PREMIUM_1", "BASIC_GPU", "CUSTOM")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.gcp.workload_settings import TrainingSettings
+from cmek_ml.gcp.workload_settings import TrainingSettings
 
 
 def ai_platform_encryption_config(kms_key_name: str) -> dict:

@@ -8,32 +8,32 @@ from typing import Optional
 import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp.artifact_registry import CmekRepository, CmekRepositoryArgs
-from components.gcp.bucket import CmekBucket, CmekBucketArgs
-from components.gcp.confidential_space import (
+from cmek_ml.gcp.artifact_registry import CmekRepository, CmekRepositoryArgs
+from cmek_ml.gcp.bucket import CmekBucket, CmekBucketArgs
+from cmek_ml.gcp.confidential_space import (
     ConfidentialModelOwner,
     ConfidentialWorkloadOperator,
     ModelOwnerArgs,
     OperatorArgs,
 )
-from components.gcp.dataflow import (
+from cmek_ml.gcp.dataflow import (
     CmekDataflowJob,
     CmekDataflowJobArgs,
     DataflowBuckets,
     DataflowBucketsArgs,
     pipeline_state_outside_cmek,
 )
-from components.gcp.key_grants import KeyGrants, KeyUse
-from components.gcp.keys import KeyRing, KeyRingArgs
-from components.gcp.kms_project import KmsProject, KmsProjectArgs
-from components.gcp.locations import is_multi_region_bucket
-from components.gcp.logging_bucket import CmekLogBucket, CmekLogBucketArgs
-from components.gcp.org_policies import CmekOrgPolicies, CmekOrgPoliciesArgs, restrictable_services
-from components.gcp.service_agents import ServiceAgents, ServiceAgentsArgs, catalogue
-from components.gcp.settings import GcpSettings
-from components.gcp.training import ai_platform_exports, vertex_exports
-from components.gcp.vertex import VertexResources, VertexResourcesArgs
-from components.gcp.workload_settings import (
+from cmek_ml.gcp.key_grants import KeyGrants, KeyUse
+from cmek_ml.gcp.keys import KeyRing, KeyRingArgs
+from cmek_ml.gcp.kms_project import KmsProject, KmsProjectArgs
+from cmek_ml.gcp.locations import is_multi_region_bucket
+from cmek_ml.gcp.logging_bucket import CmekLogBucket, CmekLogBucketArgs
+from cmek_ml.gcp.org_policies import CmekOrgPolicies, CmekOrgPoliciesArgs, restrictable_services
+from cmek_ml.gcp.service_agents import ServiceAgents, ServiceAgentsArgs, catalogue
+from cmek_ml.gcp.settings import GcpSettings
+from cmek_ml.gcp.training import ai_platform_exports, vertex_exports
+from cmek_ml.gcp.vertex import VertexResources, VertexResourcesArgs
+from cmek_ml.gcp.workload_settings import (
     DATAFLOW_STAGING_BUCKET,
     DATAFLOW_TEMP_BUCKET,
     INPUT_BUCKET,

@@ -14,7 +14,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp.bucket import CmekBucket, CmekBucketArgs
+from cmek_ml.gcp.bucket import CmekBucket, CmekBucketArgs
 
 STREAMING_ENGINE_REFUSED = (
     "Streaming Engine state cannot be protected by a Cloud KMS key; this job requires full CMEK"

@@ -6,15 +6,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from components.gcp.locations import (
+from cmek_ml.gcp.locations import (
     KMS_MULTI_REGIONS,
     REGIONS,
     is_multi_region_bucket,
     key_location_for_bucket,
 )
-from components.gcp.service_agents import catalogue
-from components.gcp.workload_settings import WorkloadSettings, read_workload_settings
-from components.settings import SettingsReader
+from cmek_ml.gcp.service_agents import catalogue
+from cmek_ml.gcp.workload_settings import WorkloadSettings, read_workload_settings
+from cmek_ml.settings import SettingsReader
 
 PROJECT_ID = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
 PROJECT_ID_RULE = "must be a project id: 6-30 lowercase letters, digits or dashes, starting with a letter"

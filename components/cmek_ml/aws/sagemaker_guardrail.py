@@ -17,10 +17,10 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from components.aws.settings import role_name
+from cmek_ml.aws.settings import role_name
 
 # Shared with the policy pack, so the guardrail and the pack exempt the same families.
-NVME_INSTANCE_TYPES_FILE = Path(__file__).resolve().parents[2] / "policies" / "cmek" / "nvme_instance_types.yaml"
+NVME_INSTANCE_TYPES_FILE = Path(__file__).resolve().parents[3] / "policies" / "cmek" / "nvme_instance_types.yaml"
 GUARDED_ACTIONS = [
     "sagemaker:CreateHyperParameterTuningJob",
     "sagemaker:CreateProcessingJob",
