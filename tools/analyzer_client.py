@@ -18,7 +18,6 @@ import json
 import os
 import select
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2, text_format
 from pulumi.runtime.proto import alias_pb2, analyzer_pb2, analyzer_pb2_grpc
 
+from . import pack_environment
 from .mock_engine import STACK_TYPE, Registration
 
 ENFORCEMENT_LEVELS = {
@@ -380,12 +380,11 @@ class PolicyPackProject:
                    options.get("virtualenv", ""))
 
     def python(self) -> str:
-        """The pack's virtualenv interpreter if it has one, else the one running this tool."""
-        if self.virtualenv:
-            candidate = (self.directory / self.virtualenv / "bin" / "python")
-            if candidate.exists():
-                return str(candidate)
-        return sys.executable
+        """The interpreter its runtime options call for (`tools.pack_environment`)."""
+        try:
+            return pack_environment.pack_python(self.directory, self.virtualenv)
+        except pack_environment.PackEnvironmentError as error:
+            raise PolicyPackError(str(error)) from None
 
 
 class PolicyAnalyzer:

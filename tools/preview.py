@@ -31,14 +31,17 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 
+from cmek_ml.policy_pack import policy_pack_dir
 from cmek_ml.settings import ConfigError
 from . import analyzer_client, mock_engine, stack_config
 from .analyzer_client import PackInfo, PolicyAnalyzer, PolicyConfig, PolicyPackError, StackContext, Violation
 from .mock_engine import STACK_TYPE, ProgramRun, Registration
 from .stack_config import PROJECT_ROOT, StackConfigError
 
-DEFAULT_POLICY_PACK = PROJECT_ROOT / "policies" / "cmek"
+# The pack released with the components: policies/cmek here, the installed folder from a wheel.
+DEFAULT_POLICY_PACK = policy_pack_dir()
 POLICY_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"
+"""This repository's configs; a project's own are `<project>/policies/config/<stack>.json`."""
 
 EXIT_CLEAN, EXIT_MANDATORY_VIOLATION, EXIT_INVALID = 0, 1, 2
 
@@ -244,8 +247,8 @@ class PreviewResult:
         return EXIT_MANDATORY_VIOLATION if self.has_mandatory_violation else EXIT_CLEAN
 
 
-def stack_context(stack: str, config: dict[str, str]) -> StackContext:
-    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
+def stack_context(stack: str, config: dict[str, str], project_root: Path = PROJECT_ROOT) -> StackContext:
+    project = yaml.safe_load((project_root / "Pulumi.yaml").read_text())
     tags = {"pulumi:project": project["name"], "pulumi:runtime": "python"}
     if project.get("description"):
         tags["pulumi:description"] = project["description"]
@@ -282,8 +285,8 @@ def analyze(
         pack.close()
 
 
-def default_policy_config(stack: str) -> Optional[Path]:
-    candidate = POLICY_CONFIG_DIR / f"{stack}.json"
+def default_policy_config(stack: str, project_root: Path = PROJECT_ROOT) -> Optional[Path]:
+    candidate = project_root / "policies" / "config" / f"{stack}.json"
     return candidate if candidate.exists() else None
 
 
@@ -293,10 +296,14 @@ def preview(
     pack_dir: Path = DEFAULT_POLICY_PACK,
     policy_config_path: Optional[Path] = None,
 ) -> PreviewResult:
-    """The offline `pulumi preview --policy-pack` of `stack`: its config, `program_dir/__main__.py`."""
-    config = stack_config.resolve(stack)
-    return analyze(mock_engine.project_program(program_dir), config, stack_context(stack, config), pack_dir,
-                   policy_config_path)
+    """The offline `pulumi preview --policy-pack` of `stack`: its config, `program_dir/__main__.py`.
+
+    The stack's config comes from the project `program_dir` belongs to (the nearest Pulumi.yaml at
+    or above it, and that project's stackConfigDir), as the CLI finds it."""
+    project_root = stack_config.find_project_root(program_dir)
+    config = stack_config.resolve(stack, root=project_root)
+    return analyze(mock_engine.project_program(program_dir), config, stack_context(stack, config, project_root),
+                   pack_dir, policy_config_path)
 
 
 # --- Output -----------------------------------------------------------------------------------
@@ -495,22 +502,27 @@ def _unknown(value: Any) -> str:
 # --- Command line -------------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.preview", description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None, prog: str = "python -m tools.preview") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
     parser.add_argument("--policy-config", type=Path,
                         help="policy pack config JSON, as for --policy-pack-config "
-                             "(default: policies/config/<stack>.json if it exists)")
+                             "(default: the project's policies/config/<stack>.json if it exists)")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
-    parser.add_argument("--program", type=Path, default=PROJECT_ROOT,
-                        help="folder whose __main__.py is the program (default: the project)")
+    parser.add_argument("--program", type=Path,
+                        help="folder whose __main__.py is the program (default: the Pulumi project of the "
+                             "current folder); its stack config is that project's stackConfigDir")
     parser.add_argument("--policy-pack", type=Path, default=DEFAULT_POLICY_PACK,
-                        help="policy pack folder (default: policies/cmek)")
+                        help=f"policy pack folder (default: the cmek-ml pack, {DEFAULT_POLICY_PACK})")
     args = parser.parse_args(argv)
 
-    program_dir = args.program.resolve()
-    policy_config = args.policy_config or default_policy_config(args.stack)
     try:
+        if args.program:
+            program_dir = args.program.resolve()
+        else:
+            program_dir = stack_config.project_program_dir(stack_config.find_project_root(Path.cwd()))
+        policy_config = args.policy_config or default_policy_config(
+            args.stack, stack_config.find_project_root(program_dir))
         result = preview(args.stack, program_dir, args.policy_pack, policy_config)
     except (ConfigError, StackConfigError, PolicyPackError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -15,6 +15,8 @@ from typing import Any, Mapping, Optional
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""This repository, when the tools run from it (installed, the tools take the project from --program)."""
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 
 _TYPE_CHECKS = {
     "string": lambda v: isinstance(v, str),
@@ -51,6 +53,23 @@ class ProjectFile:
 
     def defaults(self) -> dict[str, Any]:
         return {key: spec["default"] for key, spec in self.declared.items() if "default" in spec}
+
+
+def find_project_root(start: Path) -> Path:
+    """The folder of the nearest `Pulumi.yaml` at or above `start`, as the CLI searches for it."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if any((folder / name).is_file() for name in PROJECT_FILES):
+            return folder
+    raise StackConfigError(
+        f"no Pulumi.yaml in {start} or any folder above it: run from a Pulumi project or pass --program DIR")
+
+
+def project_program_dir(project_root: Path) -> Path:
+    """The folder the CLI runs for a project: `main` of its Pulumi.yaml, else the project's own folder."""
+    name = next(n for n in PROJECT_FILES if (project_root / n).is_file())
+    main = (yaml.safe_load((project_root / name).read_text()) or {}).get("main")
+    return (project_root / main).resolve() if isinstance(main, str) and main else project_root
 
 
 def _qualify(project: str, key: str) -> str:

@@ -53,7 +53,9 @@ def test_analyzer_info_advertises_every_policy_with_metadata():
 def test_pack_files():
     import yaml
     manifest = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
-    assert manifest["runtime"] == "python" and re.match(r"^\d+\.\d+\.\d+$", manifest["version"])
+    # As `pulumi policy new` writes it: the CLI runs the pack in its own virtualenv.
+    assert manifest["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
+    assert re.match(r"^\d+\.\d+\.\d+$", manifest["version"])
     pinned = dict(line.split("==") for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
                   if "==" in line and not line.startswith("#"))
     project = dict(line.split("==") for line in (PACK_DIR.parents[1] / "requirements.txt").read_text().splitlines()

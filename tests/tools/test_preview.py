@@ -181,7 +181,7 @@ def test_json_has_resources_and_violations(noncompliant):
 
 def test_invalid_settings_print_every_problem_and_exit_2(capsys, monkeypatch):
     resolve = stack_config.resolve
-    monkeypatch.setattr(stack_config, "resolve", lambda stack: resolve(stack, {"gcpRegion": "global"}))
+    monkeypatch.setattr(stack_config, "resolve", lambda stack, **where: resolve(stack, {"gcpRegion": "global"}, **where))
     code, out, err = run_main(capsys, "--stack", "dev", "--policy-pack", str(FLOOR_PACK))
     assert code == preview.EXIT_INVALID
     assert "cmek-ml:gcpRegion = 'global'" in err
@@ -194,7 +194,7 @@ def test_invalid_settings_register_nothing_and_stop_the_pack(monkeypatch):
     monkeypatch.setattr(analyzer_client.PolicyAnalyzer, "launch",
                         lambda self: started.append(self) or original_launch(self))
     resolve = stack_config.resolve
-    monkeypatch.setattr(stack_config, "resolve", lambda stack: resolve(stack, {"gcpRegion": "global"}))
+    monkeypatch.setattr(stack_config, "resolve", lambda stack, **where: resolve(stack, {"gcpRegion": "global"}, **where))
     with pytest.raises(ConfigError) as raised:
         preview.preview("dev", pack_dir=FLOOR_PACK)
     assert raised.value.program_run.resources == []

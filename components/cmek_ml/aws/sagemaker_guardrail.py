@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
@@ -18,9 +17,11 @@ import pulumi_aws as aws
 import yaml
 
 from cmek_ml.aws.settings import role_name
+from cmek_ml.policy_pack import nvme_instance_types_file
 
-# Shared with the policy pack, so the guardrail and the pack exempt the same families.
-NVME_INSTANCE_TYPES_FILE = Path(__file__).resolve().parents[3] / "policies" / "cmek" / "nvme_instance_types.yaml"
+# Shared with the policy pack (one file, in the pack's folder, checked out or installed), so the
+# guardrail and the pack exempt the same families.
+NVME_INSTANCE_TYPES_FILE = nvme_instance_types_file()
 GUARDED_ACTIONS = [
     "sagemaker:CreateHyperParameterTuningJob",
     "sagemaker:CreateProcessingJob",
