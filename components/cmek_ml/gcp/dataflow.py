@@ -19,6 +19,11 @@ from cmek_ml.gcp.bucket import CmekBucket, CmekBucketArgs
 STREAMING_ENGINE_REFUSED = (
     "Streaming Engine state cannot be protected by a Cloud KMS key; this job requires full CMEK"
 )
+BATCH_RERUN_WARNING = (
+    "is a batch job managed by Pulumi (gcpDataflowJobMode=batch-rerun-on-every-up): once it "
+    "finishes, the next `pulumi up` (after a refresh) launches it again. Run one-off batch jobs "
+    "with the exported pipeline options instead"
+)
 
 
 @dataclass(frozen=True)
@@ -142,10 +147,16 @@ class CmekDataflowJobArgs:
     require_full_cmek: bool = True
     """Refuse Streaming Engine, whose state is under a Google-managed key."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    mode: str = "streaming"
+    """streaming (runs until drained), or batch-rerun-on-every-up (accepted, with a warning)."""
 
 
 class CmekDataflowJob(pulumi.ComponentResource):
-    """A template job whose pipeline state is encrypted with the customer's key."""
+    """A template job whose pipeline state is encrypted with the customer's key.
+
+    Meant for streaming jobs: pulumi-gcp treats a job in a terminal state as gone and creates it
+    again on the next apply, so a batch job is re-run; that is accepted only when asked for.
+    """
 
     job: pulumi.CustomResource
 
@@ -154,6 +165,8 @@ class CmekDataflowJob(pulumi.ComponentResource):
         if args.streaming_engine and args.require_full_cmek:
             raise ValueError(f"{args.job_name}: {STREAMING_ENGINE_REFUSED}")
         super().__init__("cmek-ml:gcp:CmekDataflowJob", name, None, opts)
+        if args.mode != "streaming":
+            pulumi.log.warn(f"Dataflow job {args.job_name} {BATCH_RERUN_WARNING}", resource=self)
         common = dict(
             project=args.project,
             region=args.region,

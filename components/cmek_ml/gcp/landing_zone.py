@@ -33,6 +33,7 @@ from cmek_ml.gcp.service_agents import ServiceAgents, ServiceAgentsArgs, catalog
 from cmek_ml.gcp.settings import GcpSettings
 from cmek_ml.gcp.training import ai_platform_exports, vertex_exports
 from cmek_ml.gcp.vertex import VertexResources, VertexResourcesArgs
+from cmek_ml.gcp.workload_apis import enable_part_apis
 from cmek_ml.gcp.workload_settings import (
     DATAFLOW_STAGING_BUCKET,
     DATAFLOW_TEMP_BUCKET,
@@ -281,10 +282,12 @@ class GcpLandingZone(pulumi.ComponentResource):
                         streaming_engine=job.streaming_engine,
                         require_full_cmek=workloads.dataflow.require_full_cmek,
                         labels=settings.labels,
+                        mode=job.mode,
                     ),
                     pulumi.ResourceOptions(parent=self, depends_on=pipeline_grants),
                 )
                 self.exports["dataflow"]["jobId"] = self.dataflow_job.job.id
+                self.exports["dataflow"]["jobMode"] = job.mode
 
         if workloads.training_logs.enabled:
             logs_key, logs_grants = self._usable(plan, grants, "logging")
@@ -306,6 +309,9 @@ class GcpLandingZone(pulumi.ComponentResource):
             }
 
         space = workloads.confidential_space
+        parts = [f"confidential-space-{party}" for party in space.parties]
+        parts += ["org-policies"] if workloads.org_policies.enabled else []
+        part_apis = enable_part_apis(f"{name}-workload", project, parts, self)
         if space.parties:
             self.exports["confidentialSpace"] = {}
         if space.model_owner:
@@ -324,7 +330,7 @@ class GcpLandingZone(pulumi.ComponentResource):
                     decrypt_key_id=grants.usable_key_ids[MODEL_SHARING_KEY] if space.key_decrypt else None,
                     labels=settings.labels,
                 ),
-                pulumi.ResourceOptions(parent=self),
+                pulumi.ResourceOptions(parent=self, depends_on=part_apis["confidential-space-model-owner"]),
             )
             self.exports["confidentialSpace"]["modelOwner"] = self.model_owner.exports
         if space.operator:
@@ -350,7 +356,7 @@ class GcpLandingZone(pulumi.ComponentResource):
                     ),
                     labels=settings.labels,
                 ),
-                pulumi.ResourceOptions(parent=self),
+                pulumi.ResourceOptions(parent=self, depends_on=part_apis["confidential-space-operator"]),
             )
             self.exports["confidentialSpace"]["operator"] = self.operator.exports
 
@@ -363,6 +369,6 @@ class GcpLandingZone(pulumi.ComponentResource):
                     non_cmek_denied_services=restrictable_services([catalogue()[s].api for s in settings.services]),
                     kms_project=settings.kms_project,
                 ),
-                pulumi.ResourceOptions(parent=self),
+                pulumi.ResourceOptions(parent=self, depends_on=part_apis["org-policies"]),
             )
             self.exports["orgPolicies"] = self.org_policies.exports

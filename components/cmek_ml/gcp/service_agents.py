@@ -143,7 +143,13 @@ class ServiceAgents(pulumi.ComponentResource):
                 service=spec.api,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[api]),
             )
-            return identity.email
+            # The provider: "This API may not return the service identity's details, even if the
+            # relevant Google API is configured for service identities" (email then stays empty,
+            # terraform-provider-google#18649). The agent exists after the call all the same, so
+            # its documented format stands in; a grant to an empty member would fail with 400.
+            return pulumi.Output.all(identity.email, number).apply(
+                lambda v: v[0] or agent.email_for(v[1])
+            )
         if agent.resolve == "storage-data-source":
             return gcp.storage.get_project_service_account_output(project=project, opts=after_api).email_address
         if agent.resolve == "bigquery-data-source":

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
+from cmek_ml.gcp.logging_bucket import DEFAULT_EXCLUSION_SUFFIX
 from cmek_ml.settings import SettingsReader
 
 # AI Platform Training scale tiers (seed 000). BASIC_TPU is a tier, but not with CMEK.
@@ -28,6 +29,10 @@ TPU_REJECTED = "CMEK cannot be used with TPUs (AI Platform Training CMEK limitat
 VERTEX_RESOURCES = ("metadata-store", "tensorboard", "dataset", "featurestore")
 
 DATAFLOW_JOB_KINDS = ("classic", "flex")
+# pulumi-gcp `dataflow.Job`: a job that reaches a terminal state "will be recreated on the next
+# apply". Right for a streaming job; a finished batch job would run again after every `up`.
+DATAFLOW_JOB_MODES = ("streaming", "batch-rerun-on-every-up")
+LOG_BUCKET_ID_MAX = 100 - len(DEFAULT_EXCLUSION_SUFFIX)
 CONFIDENTIAL_SPACE_PARTIES = ("model-owner", "operator")
 ORG_POLICY_SCOPES = ("none", "project", "folder", "organization")
 
@@ -70,6 +75,8 @@ class DataflowJobSettings:
     parameters: Mapping[str, str]
     streaming_engine: bool
     """Streaming Engine state is under a Google key; refused when full CMEK is required."""
+    mode: str = "streaming"
+    """streaming, or batch-rerun-on-every-up: Pulumi relaunches a finished job on the next `up`."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,7 @@ def _dataflow(reader: SettingsReader, services: Sequence[str]) -> DataflowSettin
     )
     parameters = reader.pairs("gcpDataflowJobParameters")
     streaming_engine = reader.boolean("gcpDataflowStreamingEngine")
+    mode = reader.choice("gcpDataflowJobMode", DATAFLOW_JOB_MODES)
     if streaming_engine and require_full_cmek:
         reader.problem(
             "gcpDataflowStreamingEngine",
@@ -232,17 +240,22 @@ def _dataflow(reader: SettingsReader, services: Sequence[str]) -> DataflowSettin
             reader.problem("gcpDataflowJobName", job_name, "needs gcpDataflow: true (the job uses its CMEK temp and staging buckets)")
         if not template:
             reader.problem("gcpDataflowJobTemplate", template, "is required when gcpDataflowJobName is set")
-        job = DataflowJobSettings(job_name, kind, template, parameters, streaming_engine)
+        job = DataflowJobSettings(job_name, kind, template, parameters, streaming_engine, mode)
     return DataflowSettings(enabled, require_full_cmek, job)
 
 
 def _training_logs(reader: SettingsReader, services: Sequence[str]) -> TrainingLogsSettings:
     enabled = reader.boolean("gcpTrainingLogs")
-    bucket_id = reader.matching(
-        "gcpTrainingLogsBucketId", r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}", "must be 1-100 of A-Z a-z 0-9 _ - . (not starting with .)"
-    )
+    bucket_id = reader.string("gcpTrainingLogsBucketId")
     if bucket_id.startswith("_"):
         reader.problem("gcpTrainingLogsBucketId", bucket_id, "must not start with _ (reserved for _Default and _Required)")
+    elif not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (LOG_BUCKET_ID_MAX - 1), bucket_id):
+        reader.problem(
+            "gcpTrainingLogsBucketId",
+            bucket_id,
+            f"must be 1-{LOG_BUCKET_ID_MAX} of A-Z a-z 0-9 _ - ., starting with a letter or digit "
+            f"(the _Default exclusion <id>{DEFAULT_EXCLUSION_SUFFIX} is limited to 100 characters)",
+        )
     retention = reader.integer("gcpTrainingLogsRetentionDays", 1, 3650)
     if enabled:
         _require_services(reader, services, ["logging"], "when gcpTrainingLogs is true (its agent needs the key)")

@@ -1,6 +1,8 @@
 """Dataflow under the key (seed 003): agents' grants, CMEK temp and staging buckets, the
 pipeline options to the character, and the template job that sets `kms_key_name`."""
 
+import logging
+
 import pytest
 
 from cmek_ml.gcp.dataflow import CmekDataflowJob, CmekDataflowJobArgs
@@ -10,6 +12,7 @@ from tests.components.gcp.workload_stack import (
     KEY_RING,
     agent,
     grant_for,
+    only_problem,
     parent_component,
     run_all_parts,
     run_workloads,
@@ -165,3 +168,27 @@ def test_readme_gives_the_seeds_pii_advice():
     assert "(windowing, grouping, joining): these are outside CMEK" in section
     assert "hash or otherwise transform them *before* they enter the pipeline" in section
     assert "--dataflowKmsKey=" in section and "--dataflow_kms_key=" in section
+
+
+# --- a managed job is streaming unless batch re-runs are asked for (issue #9 point 14) -------
+
+
+def test_a_managed_job_is_streaming_by_default(run_stack, caplog):
+    with caplog.at_level(logging.WARNING):
+        run = run_workloads(run_stack, gcpDataflowJobMode="streaming")
+    assert run.outputs["gcp"]["dataflow"]["jobMode"] == "streaming"
+    assert not any("launches it again" in r.getMessage() for r in caplog.records)
+    assert stack_config.ProjectFile.load().defaults()["gcpDataflowJobMode"] == "streaming"
+
+
+def test_a_batch_job_is_opt_in_and_says_it_reruns_after_every_up(run, run_stack, caplog):
+    assert run.outputs["gcp"]["dataflow"]["jobMode"] == "batch-rerun-on-every-up"
+    with caplog.at_level(logging.WARNING):
+        run_workloads(run_stack)
+    (message,) = [r.getMessage() for r in caplog.records if "launches it again" in r.getMessage()]
+    assert "wordcount-cmek" in message and "exported pipeline options" in message
+
+
+def test_unknown_job_mode_is_refused(run_stack):
+    problem = only_problem(run_stack, {"gcpDataflowJobMode": "batch"}, "gcpDataflowJobMode")
+    assert "streaming" in problem.allowed and "batch-rerun-on-every-up" in problem.allowed

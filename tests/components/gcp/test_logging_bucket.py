@@ -1,17 +1,22 @@
 """Training logs under the key (seed 000): a CMEK log bucket after the Logging agent's grant,
 and a sink routing AI Platform, Vertex and Dataflow logs to it."""
 
+import re
+
 import pytest
 
 from cmek_ml.gcp.key_grants import ENCRYPTER_DECRYPTER
+from cmek_ml.gcp.logging_bucket import DEFAULT_EXCLUSION_SUFFIX
 from tests.components.gcp.workload_stack import (
     KEY_RING,
     agent,
     grant_for,
+    only_problem,
     parent_component,
     run_all_parts,
     run_workloads,
 )
+from tools import stack_config
 
 LOGS_KEY = f"{KEY_RING}/cryptoKeys/logs"
 LOGGING_AGENT = agent("gcp-sa-logging.iam.gserviceaccount.com")
@@ -78,3 +83,46 @@ def test_no_log_bucket_unless_asked(run_stack):
     run = run_workloads(run_stack, gcpTrainingLogs=False)
     assert run.by_type(LOG_BUCKET) == [] and run.by_type(SINK) == []
     assert "trainingLogs" not in run.outputs["gcp"]
+
+
+# --- no training log line stays under a Google-managed key (issue #9 point 6) ---------------
+
+EXCLUSION = "gcp:logging/projectExclusion:ProjectExclusion"
+
+
+def test_training_logs_are_kept_out_of_default_after_the_sink_exists(run):
+    (exclusion,) = run.by_type(EXCLUSION)
+    (sink,) = run.by_type(SINK)
+    # The exact filter of the CMEK sink: every entry it routes, and nothing else.
+    assert exclusion.inputs["filter"] == sink.inputs["filter"] == FILTER
+    assert exclusion.inputs["project"] == "acme-ml-prod"
+    assert exclusion.inputs["name"] == "cmek-ml-training-logs-off-default"
+    assert exclusion.inputs.get("disabled") in (None, False)
+    # Created after the sink, so no entry is dropped from both.
+    assert sink.urn in exclusion.dependencies
+    assert parent_component(run, exclusion).type == "cmek-ml:gcp:CmekLogBucket"
+
+
+def test_no_exclusion_without_training_logs(run_stack):
+    run = run_workloads(run_stack, gcpTrainingLogs=False)
+    assert run.by_type(EXCLUSION) == []
+
+
+@pytest.mark.parametrize("bucket_id", ["x" * 89, "-logs", ".logs"])
+def test_log_bucket_id_leaves_room_for_its_exclusion_name(run_stack, bucket_id):
+    problem = only_problem(run_stack, {"gcpTrainingLogsBucketId": bucket_id}, "gcpTrainingLogsBucketId")
+    assert "1-88" in problem.allowed and "-off-default" in problem.allowed
+
+
+def test_longest_log_bucket_id_makes_a_valid_exclusion_name(run_stack):
+    run = run_workloads(run_stack, gcpTrainingLogsBucketId="L" * 88)
+    (exclusion,) = run.by_type(EXCLUSION)
+    # LogExclusion.name: at most 100 letters, digits, _ - . starting with a letter or digit.
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", exclusion.inputs["name"])
+
+
+def test_readme_says_where_training_logs_are_and_are_not():
+    readme = (stack_config.PROJECT_ROOT / "README.md").read_text()
+    section = " ".join(readme.split("## GCP workloads", 1)[1].split("\n## ", 1)[0].split())
+    assert "**Training logs are moved, not copied.**" in section
+    assert f"`<id>{DEFAULT_EXCLUSION_SUFFIX}`" in section and "`_Required`" in section
