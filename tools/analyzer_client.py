@@ -32,6 +32,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2, text_format
 from pulumi.runtime.proto import alias_pb2, analyzer_pb2, analyzer_pb2_grpc
 
 from . import pack_environment
+from .mistakes import did_you_mean
 from .mock_engine import STACK_TYPE, Registration
 
 ENFORCEMENT_LEVELS = {
@@ -113,6 +114,10 @@ class PolicyConfig:
 
     enforcement_level: str = ""
     properties: Mapping[str, Any] = field(default_factory=dict)
+    where: str = field(default="", compare=False)
+    """`file:line` of the entry in the policy config file ("" when not from a file)."""
+    property_lines: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """`file:line` of each property."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,37 @@ class Violation:
 # --- Policy pack config (`--policy-pack-config FILE.json`) ----------------------------------
 
 
+def json_key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The 1-based line of each object key in a JSON text, by its path of keys (`("policy", "option")`).
+
+    The policy config is JSON, whose parsers keep no positions; a mistake should still name its line."""
+    lines: dict[tuple[str, ...], int] = {}
+    path: list[Any] = []  # one entry per open container: its current key (None in arrays, or before one)
+    index, line, pending = 0, 1, None  # pending: the last string, while only whitespace follows it
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            end = index + 1
+            while end < len(text) and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            pending = (text[index + 1:end], line)
+            index = end + 1
+            continue
+        if char == "\n":
+            line += 1
+        elif char == ":" and pending is not None and path:
+            path[-1] = pending[0]
+            lines.setdefault(tuple(k for k in path if k is not None), pending[1])
+        elif char in "{[":
+            path.append(None)
+        elif char in "}]" and path:
+            path.pop()
+        if not char.isspace():
+            pending = None
+        index += 1
+    return lines
+
+
 def parse_policy_config(text: str, source: str = "policy config") -> dict[str, PolicyConfig]:
     """Parses the CLI's policy config JSON: `{"name"|"all": "level" | {"enforcementLevel": ..., props}}`."""
     if not text.strip():
@@ -141,9 +177,11 @@ def parse_policy_config(text: str, source: str = "policy config") -> dict[str, P
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        raise PolicyPackError(f"{source}: not valid JSON: {error}") from error
+        raise PolicyPackError(f"{source}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from error
     if not isinstance(raw, dict):
-        raise PolicyPackError(f"{source}: must be a JSON object keyed by policy name or 'all'")
+        raise PolicyPackError(f"{source}:1: must be a JSON object keyed by policy name or 'all'")
+    key_lines = json_key_lines(text)
+    at = lambda *path: f"{source}:{key_lines[path]}" if path in key_lines else source  # noqa: E731
     allowed = ", ".join(ENFORCEMENT_LEVELS)
     result: dict[str, PolicyConfig] = {}
     for name, value in raw.items():
@@ -153,19 +191,24 @@ def parse_policy_config(text: str, source: str = "policy config") -> dict[str, P
             properties = dict(value)
             level = properties.pop("enforcementLevel", "")
             if not isinstance(level, str):
-                raise PolicyPackError(f"{source}: {name}.enforcementLevel = {level!r}: must be one of {allowed}")
+                raise PolicyPackError(f"{at(name, 'enforcementLevel')}: {name}.enforcementLevel = {level!r}: "
+                                      f"must be one of {allowed}")
         else:
-            raise PolicyPackError(f"{source}: {name} = {value!r}: must be an enforcement level or an object")
+            raise PolicyPackError(f"{at(name)}: {name} = {value!r}: must be an enforcement level or an object")
         if level and level not in ENFORCEMENT_LEVELS:
-            raise PolicyPackError(f"{source}: {name} enforcement level {level!r}: must be one of {allowed}")
+            raise PolicyPackError(f"{at(name)}: {name} enforcement level {level!r}: must be one of {allowed}")
         if level or properties:
-            result[name] = PolicyConfig(level, properties)
+            result[name] = PolicyConfig(level, properties, at(name), {k: at(name, k) for k in properties})
     return result
 
 
 def load_policy_config(path: Path) -> dict[str, PolicyConfig]:
     try:
         text = Path(path).read_text()
+    except IsADirectoryError:
+        raise PolicyPackError(f"policy config {path}: is a folder, not a JSON file") from None
+    except UnicodeDecodeError as error:
+        raise PolicyPackError(f"policy config {path}: not UTF-8 text ({error.reason})") from None
     except OSError as error:
         raise PolicyPackError(f"policy config {path}: {error.strerror}") from error
     return parse_policy_config(text, str(path))
@@ -186,9 +229,37 @@ def _apply_config(result: dict[str, PolicyConfig], given: Mapping[str, PolicyCon
         )
 
 
+def _unknown_entries(info: PackInfo, given: Mapping[str, PolicyConfig]) -> list[str]:
+    """Policies the pack does not have and options a policy's schema does not declare: the CLI
+    would send them and the pack ignore them, so a typo (`excludFor`) would silently do nothing."""
+    names = [p.name for p in info.policies]
+    problems = []
+    for name, config in given.items():
+        where = config.where or "policy config"
+        if name == "all":
+            if config.properties:
+                problems.append(f"{where}: 'all' takes an enforcement level only, not options")
+            continue
+        policy = info.policy(name)
+        if policy is None:
+            problems.append(f"{where}: unknown policy {name!r} in pack {info.name}{did_you_mean(name, names)}")
+            continue
+        options = list((policy.config_schema.get("properties") or {}))
+        for option in config.properties:
+            if option not in options:
+                known = f" (its options: {', '.join(sorted(options))})" if options else " (it takes no options)"
+                problems.append(f"{config.property_lines.get(option, where)}: unknown option {option!r} for policy "
+                                f"{name}{did_you_mean(option, options)}{known}")
+    return problems
+
+
 def reconcile_policy_config(info: PackInfo, given: Mapping[str, PolicyConfig]) -> dict[str, PolicyConfig]:
     """The config the CLI sends in Configure: schema defaults, then the pack's initial config,
-    then the file (`all` first, then per policy); validated against each policy's schema."""
+    then the file (`all` first, then per policy); validated against each policy's schema.
+    Unknown policies and options are refused first, with "did you mean"."""
+    unknown = _unknown_entries(info, given)
+    if unknown:
+        raise PolicyPackError("invalid policy pack config:\n" + "\n".join(f"  - {p}" for p in unknown))
     result = {
         p.name: PolicyConfig(
             p.enforcement_level,
@@ -205,7 +276,10 @@ def reconcile_policy_config(info: PackInfo, given: Mapping[str, PolicyConfig]) -
         validator = jsonschema.Draft7Validator(schema)
         for error in validator.iter_errors(dict(result[policy.name].properties)):
             where = ".".join(str(p) for p in error.absolute_path) or "(config)"
-            problems.append(f"{policy.name}: {where}: {error.message}")
+            entry = given.get(policy.name)
+            located = entry.property_lines.get(str(error.absolute_path[0]), entry.where) if (
+                entry and error.absolute_path) else (entry.where if entry else "")
+            problems.append(f"{located + ': ' if located else ''}{policy.name}: {where}: {error.message}")
     for name, config in result.items():
         if not config.enforcement_level:
             problems.append(f"{name}: no enforcement level (set one for it, or for 'all')")
@@ -406,6 +480,8 @@ class PolicyAnalyzer:
         self._channel: Optional[grpc.Channel] = None
         self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
         self._info: Optional[PackInfo] = None
+        self.not_applicable: list[tuple[str, str, str]] = []
+        """(urn, policy, reason) for each policy the pack found not applicable to an analyzed resource."""
 
     # Starting and stopping.
 
@@ -579,6 +655,7 @@ class PolicyAnalyzer:
             except grpc.RpcError as error:
                 raise self._failure("Analyze", error) from None
             violations.extend(self._violations(response.diagnostics, urn))
+            self.not_applicable.extend((urn, n.policy_name, n.reason) for n in response.not_applicable)
         return violations
 
     def analyze_stack(self, resources: Sequence[analyzer_pb2.AnalyzerResource]) -> list[Violation]:

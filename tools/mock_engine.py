@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -50,6 +52,24 @@ class Registration:
     """The request's protobuf Struct, unknowns and secrets encoded as on the wire."""
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
+    source_position: Optional["SourceFrame"] = None
+    """Where the program constructed the resource: the SDK's `sourcePosition` (its first user frame)."""
+    stack_trace: list["SourceFrame"] = field(default_factory=list)
+    """The SDK's `stackTrace`, innermost frame first: the constructing code, then its callers."""
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    path: str
+    """A local file path (the SDK sends `file://` URIs)."""
+    line: int
+
+
+def source_frame(position) -> Optional[SourceFrame]:
+    """A `pulumirpc.SourcePosition` as a local path and line (None when the SDK sent none)."""
+    if position is None or not position.uri.startswith("file:"):
+        return None
+    return SourceFrame(url2pathname(urlparse(position.uri).path), position.line)
 
 
 class CloudMocks(pulumi.runtime.Mocks):
@@ -125,6 +145,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             raw_inputs=request.object,
             id=registered.id if registered else "",
             state=dict(registered.state) if registered else {},
+            source_position=source_frame(request.sourcePosition) if request.HasField("sourcePosition") else None,
+            stack_trace=[frame for frame in (source_frame(f.pc) for f in request.stackTrace.frames if f.HasField("pc"))
+                         if frame is not None],
         )
         self.registrations.append(registration)
         if self.on_register is not None:

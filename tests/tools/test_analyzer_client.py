@@ -135,7 +135,7 @@ def test_pack_sees_the_stack_environment_like_under_the_cli(echoed):
 def test_secrets_reach_the_pack_but_never_the_output(echoed):
     assert _analyze_echo(echoed, EXPLICIT_BUCKET_URN)["props"]["labels"]["token"] == "s3cr3t"
     resources = json.loads(preview.render_json(echoed))["resources"]
-    assert "s3cr3t" not in json.dumps(resources) + "\n".join(preview.render_tree(echoed.run))
+    assert "s3cr3t" not in json.dumps(resources) + "\n".join(preview.render_tree(echoed.run.resources))
     [explicit] = [r for r in resources if r["urn"] == EXPLICIT_BUCKET_URN]
     assert explicit["inputs"]["labels"] == {"token": preview.SECRET_DISPLAY}
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cmek_ml.settings import ConfigError
 from tools import analyzer_client, preview, stack_config
+
+from .sarif_check import valid_sarif
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "noncompliant"
 FLOOR_PACK = preview.PROJECT_ROOT / "bench" / "floor_pack"
@@ -111,7 +112,8 @@ def test_text_output_groups_violations_by_enforcement_then_severity(noncompliant
     mandatory_count = sum(v.mandatory for v in noncompliant.violations)
     assert f"  mandatory ({mandatory_count}):" in text
     assert "gcp-storage-bucket-cmek  gcp:storage/bucket:Bucket  raw-data" in text
-    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("[")]
+    violations = text[text.index("Policy violations"):]
+    lines = [line.strip() for line in violations.splitlines() if line.strip().startswith("[")]
     severities = [line[1:line.index("]")] for line in lines]
     mandatory_severities = severities[:mandatory_count]
     order = ["critical", "high", "medium", "low", "unspecified"]
@@ -124,7 +126,7 @@ def test_advisory_config_reports_but_does_not_fail(capsys, tmp_path):
     code, out, _ = run_main(capsys, "--stack", "dev", "--program", str(EXAMPLE),
                             "--policy-config", str(config), "--format", "sarif")
     assert code == preview.EXIT_CLEAN
-    results = json.loads(out)["runs"][0]["results"]
+    results = valid_sarif(out)["runs"][0]["results"]
     assert results and {r["level"] for r in results} == {"warning"}
 
 
@@ -132,7 +134,7 @@ def test_advisory_config_reports_but_does_not_fail(capsys, tmp_path):
 
 
 def test_sarif_has_the_required_structure(noncompliant):
-    document = json.loads(preview.render_sarif(noncompliant, "tests/examples/noncompliant/__main__.py"))
+    document = valid_sarif(preview.render_sarif(noncompliant, EXAMPLE / "__main__.py"))
     assert document["version"] == "2.1.0"
     assert document["$schema"].endswith("sarif-schema-2.1.0.json")
     [run] = document["runs"]
@@ -152,6 +154,7 @@ def test_sarif_has_the_required_structure(noncompliant):
         assert result["message"]["text"]
         [location] = result["locations"]
         assert location["physicalLocation"]["artifactLocation"]["uri"] == "tests/examples/noncompliant/__main__.py"
+        assert location["physicalLocation"]["region"]["startLine"] > 1  # the resource's own line
         assert location["logicalLocations"][0]["fullyQualifiedName"] in urns
     raw_data = [r for r in run["results"] if r["ruleId"] == "gcp-storage-bucket-cmek"
                 and r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == RAW_DATA]
@@ -180,8 +183,8 @@ def test_json_has_resources_and_violations(noncompliant):
 
 
 def test_invalid_settings_print_every_problem_and_exit_2(capsys, monkeypatch):
-    resolve = stack_config.resolve
-    monkeypatch.setattr(stack_config, "resolve", lambda stack, **where: resolve(stack, {"gcpRegion": "global"}, **where))
+    read = stack_config.read
+    monkeypatch.setattr(stack_config, "read", lambda stack, overrides=None: read(stack, {"gcpRegion": "global"}))
     code, out, err = run_main(capsys, "--stack", "dev", "--policy-pack", str(FLOOR_PACK))
     assert code == preview.EXIT_INVALID
     assert "cmek-ml:gcpRegion = 'global'" in err
@@ -193,10 +196,8 @@ def test_invalid_settings_register_nothing_and_stop_the_pack(monkeypatch):
     original_launch = analyzer_client.PolicyAnalyzer.launch
     monkeypatch.setattr(analyzer_client.PolicyAnalyzer, "launch",
                         lambda self: started.append(self) or original_launch(self))
-    resolve = stack_config.resolve
-    monkeypatch.setattr(stack_config, "resolve", lambda stack, **where: resolve(stack, {"gcpRegion": "global"}, **where))
-    with pytest.raises(ConfigError) as raised:
-        preview.preview("dev", pack_dir=FLOOR_PACK)
+    with pytest.raises(preview.InvalidSettings) as raised:
+        preview.preview("dev", pack_dir=FLOOR_PACK, overrides={"gcpRegion": "global"})
     assert raised.value.program_run.resources == []
     [pack] = started
     assert not pack.running
