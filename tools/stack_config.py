@@ -104,8 +104,8 @@ def find_project_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if any((folder / name).is_file() for name in PROJECT_FILES):
             return folder
-    raise StackConfigError([Mistake(Location(start), "no Pulumi.yaml here or in any folder above: run from a "
-                                                     "Pulumi project or pass --program DIR")])
+    raise StackConfigError([Mistake(Location(start), f"no Pulumi.yaml in {start} or any folder above it: run from "
+                                                     "a Pulumi project or pass --program DIR")])
 
 
 def project_program_dir(project_root: Path) -> Path:

@@ -184,7 +184,7 @@ def test_json_has_resources_and_violations(noncompliant):
 
 def test_invalid_settings_print_every_problem_and_exit_2(capsys, monkeypatch):
     read = stack_config.read
-    monkeypatch.setattr(stack_config, "read", lambda stack, overrides=None: read(stack, {"gcpRegion": "global"}))
+    monkeypatch.setattr(stack_config, "read", lambda stack, overrides=None, root=None: read(stack, {"gcpRegion": "global"}, root))
     code, out, err = run_main(capsys, "--stack", "dev", "--policy-pack", str(FLOOR_PACK))
     assert code == preview.EXIT_INVALID
     assert "cmek-ml:gcpRegion = 'global'" in err
