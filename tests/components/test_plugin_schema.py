@@ -1,0 +1,76 @@
+"""The component plugin as `pulumi package add` sees it: its schema, tokens and version, over gRPC."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from cmek_ml.plugin import HOSTED_COMPONENTS
+from tools import plugin_args, plugin_schema
+from tools.plugin_host import PLUGIN_DIR
+from tools.stack_config import PROJECT_ROOT, ProjectFile
+
+
+def test_schema_is_the_golden_schema(plugin):
+    """An accidental API change (an input renamed, retyped, made required, a component lost)
+    breaks every program in another language; a deliberate one refreshes the golden file."""
+    current = plugin_schema.schema_text(plugin.schema())
+    golden = plugin_schema.GOLDEN_SCHEMA.read_text()
+    assert current == golden, "the plugin's schema changed: if on purpose, run python -m tools.plugin_schema --update"
+
+
+def test_every_hosted_component_has_an_index_token(plugin):
+    resources = plugin.schema()["resources"]
+    assert sorted(resources) == sorted(f"cmek-ml:index:{c.__name__}" for c in HOSTED_COMPONENTS)
+    assert all(spec["isComponent"] for spec in resources.values())
+
+
+def test_inputs_and_outputs_are_typed_and_described(plugin):
+    """No `object` without properties (what a provider *Args class becomes), every input and output
+    documented, and the landing zones' inputs typed as their settings are in Pulumi.yaml."""
+    schema = plugin.schema()
+    for token, spec in {**schema["resources"], **schema.get("types", {})}.items():
+        properties = {**spec.get("inputProperties", {}), **spec.get("properties", {})}
+        assert properties, token
+        for name, prop in properties.items():
+            assert prop.get("description"), f"{token}.{name} has no description"
+            assert prop.get("type") != "object" or "additionalProperties" in prop, f"{token}.{name} is an untyped object"
+    gcp_inputs = schema["resources"]["cmek-ml:index:GcpLandingZone"]["inputProperties"]
+    declared = ProjectFile.load().declared
+    assert gcp_inputs["mlProjectId"]["type"] == declared["gcpMlProjectId"]["type"] == "string"
+    assert gcp_inputs["buckets"]["type"] == "array"
+    assert gcp_inputs["allowRotationOver90Days"]["type"] == "boolean"
+    assert gcp_inputs["trainingLogsRetentionDays"]["type"] == "integer"
+    descriptions = " ".join(p["description"] for p in gcp_inputs.values())
+    assert "services" in descriptions  # "needs logging in services", not "in gcpServices"
+    assert not [key for key in declared if re.search(rf"\b{key}\b", descriptions)], "descriptions name config keys"
+
+
+def test_version_is_the_plugin_files(plugin):
+    version = str(yaml.safe_load((PLUGIN_DIR / "PulumiPlugin.yaml").read_text())["version"])
+    assert plugin.version() == version
+    assert plugin.schema()["version"] == version
+
+
+def test_plugin_file_declares_the_python_runtime_with_its_own_virtualenv():
+    runtime = yaml.safe_load((PLUGIN_DIR / "PulumiPlugin.yaml").read_text())["runtime"]
+    assert runtime == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+
+
+def test_landing_zone_inputs_are_generated_from_pulumi_yaml():
+    """A setting added to Pulumi.yaml is an input of the plugin's landing zone too."""
+    assert plugin_args.ARGS_MODULE.read_text() == plugin_args.render(ProjectFile.load()), \
+        "Pulumi.yaml's config changed: run python -m tools.plugin_schema --update"
+
+
+def test_plugin_requirements_pin_what_the_project_pins():
+    """The plugin's own virtualenv runs the versions the tests ran."""
+    def pins(path: Path) -> dict[str, str]:
+        found = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", path.read_text(), flags=re.M)
+        return {name.lower(): version for name, version in found}
+
+    plugin_pins, project_pins = pins(PLUGIN_DIR / "requirements.txt"), pins(PROJECT_ROOT / "requirements.txt")
+    assert {"pulumi", "pulumi-gcp", "pulumi-aws", "pulumi-azure-native", "pulumiverse-time", "pyyaml"} <= set(plugin_pins)
+    assert {name: project_pins.get(name) for name in plugin_pins} == plugin_pins
