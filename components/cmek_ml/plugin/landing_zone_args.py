@@ -72,6 +72,8 @@ class GcpLandingZoneArgs(TypedDict):
     "Name of a Dataflow job to run from dataflowJobTemplate under the key; empty for none. Default: \"\"."
     dataflow_job_kind: NotRequired[str]
     "classic (template_gcs_path) or flex (container_spec_gcs_path) template job. Default: \"classic\"."
+    dataflow_job_mode: NotRequired[str]
+    "streaming (a job that runs until drained), or batch-rerun-on-every-up (Pulumi treats a finished job as gone and launches it again on the next up; run one-off batch jobs with the exported pipeline options instead). Default: \"streaming\"."
     dataflow_job_template: NotRequired[str]
     "gs:// path of the job's classic template or flex template spec. Default: \"\"."
     dataflow_job_parameters: NotRequired[list[str]]
@@ -232,6 +234,7 @@ DEFAULTS = {
         "gcpDataflowRequireFullCmek": "true",
         "gcpDataflowJobName": "",
         "gcpDataflowJobKind": "classic",
+        "gcpDataflowJobMode": "streaming",
         "gcpDataflowJobTemplate": "",
         "gcpDataflowJobParameters": "[]",
         "gcpDataflowStreamingEngine": "false",
@@ -330,6 +333,7 @@ CONFIG_KEYS = {
         "dataflow_require_full_cmek": "gcpDataflowRequireFullCmek",
         "dataflow_job_name": "gcpDataflowJobName",
         "dataflow_job_kind": "gcpDataflowJobKind",
+        "dataflow_job_mode": "gcpDataflowJobMode",
         "dataflow_job_template": "gcpDataflowJobTemplate",
         "dataflow_job_parameters": "gcpDataflowJobParameters",
         "dataflow_streaming_engine": "gcpDataflowStreamingEngine",
@@ -427,6 +431,7 @@ INPUT_NAMES = {
     "gcpDataflowRequireFullCmek": "dataflowRequireFullCmek",
     "gcpDataflowJobName": "dataflowJobName",
     "gcpDataflowJobKind": "dataflowJobKind",
+    "gcpDataflowJobMode": "dataflowJobMode",
     "gcpDataflowJobTemplate": "dataflowJobTemplate",
     "gcpDataflowJobParameters": "dataflowJobParameters",
     "gcpDataflowStreamingEngine": "dataflowStreamingEngine",
