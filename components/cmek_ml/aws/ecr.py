@@ -35,7 +35,12 @@ class KmsRepository(pulumi.ComponentResource):
             force_delete=False,
             tags=dict(args.tags),
             # ECR cannot change a repository's key (aws/containers-roadmap#1934): the provider
-            # replaces it, deleting its images. Declared, so a preview shows it as a replacement.
-            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["encryptionConfigurations"]),
+            # replaces it. Declared, so a preview shows it as a replacement. The name is fixed, so
+            # Pulumi's default create-then-delete would fail on the taken name: delete first. With
+            # force_delete off, ECR refuses to delete a repository that still holds images
+            # (RepositoryNotEmptyException), so a key change never silently drops images.
+            opts=pulumi.ResourceOptions(
+                parent=self, replace_on_changes=["encryptionConfigurations"], delete_before_replace=True
+            ),
         )
         self.register_outputs({"url": self.repository.repository_url})

@@ -37,6 +37,7 @@ KEY_ADMIN_ACTIONS = [
 # Denied to administrators explicitly: the root statement delegates to IAM, and an IAM policy
 # such as AdministratorAccess would otherwise let an administrator decrypt.
 KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant"]
+SERVICE_LINKED_ROLE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 LOGS_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
 
 
@@ -52,6 +53,8 @@ class KeyPolicySpec:
     """`logs.<region>.<dns suffix>` when CloudWatch Logs encrypts with this key; empty otherwise."""
     log_group_arns: Sequence[str] = ()
     """The only log groups CloudWatch Logs may use the key for."""
+    service_linked_role_arns: Sequence[str] = ()
+    """Service-linked roles that launch instances whose EBS volumes this key encrypts (EC2 Auto Scaling)."""
 
 
 def key_policy_document(spec: KeyPolicySpec) -> dict[str, Any]:
@@ -80,6 +83,21 @@ def key_policy_document(spec: KeyPolicySpec) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Principal": users,
                 "Action": KEY_USER_GRANT_ACTIONS,
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    if spec.service_linked_role_arns:
+        # What the EC2 Auto Scaling User Guide's "Required AWS KMS key policy for use with
+        # encrypted volumes" gives the service-linked role: key use, and grants for AWS resources only.
+        linked = {"AWS": sorted(spec.service_linked_role_arns)}
+        statements += [
+            {"Sid": "ServiceLinkedRolesUseForEbsVolumes", "Effect": "Allow", "Principal": linked, "Action": SERVICE_LINKED_ROLE_ACTIONS, "Resource": "*"},
+            {
+                "Sid": "ServiceLinkedRolesGrantsForAwsResources",
+                "Effect": "Allow",
+                "Principal": linked,
+                "Action": "kms:CreateGrant",
                 "Resource": "*",
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             },

@@ -37,6 +37,9 @@ class AwsLandingZone(pulumi.ComponentResource):
                 user_arns=settings.execution_role_arns if purposes - {"logs"} else (),
                 logs_service_principal=f"logs.{settings.region}.{settings.partition.dns_suffix}" if serves_logs else "",
                 log_group_arns=log_group_arns if serves_logs else (),
+                service_linked_role_arns=(
+                    settings.ebs_service_linked_role_arns if settings.ebs_encryption_by_default and "volumes" in purposes else ()
+                ),
             )
             self.keys[key_name] = KmsKey(
                 f"{name}-key-{key_name}",
@@ -102,7 +105,7 @@ class AwsLandingZone(pulumi.ComponentResource):
                 policy_name=f"{settings.name_prefix}-sagemaker-kms-guardrail",
                 volume_key_arn=volumes_key.arn,
                 output_key_arn=data_key.arn,
-                launcher_role_arns=settings.launcher_role_arns,
+                launcher_role_arns=settings.guarded_role_arns,
                 tags=settings.tags,
             ),
             child,

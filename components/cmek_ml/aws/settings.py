@@ -59,6 +59,15 @@ class AwsSettings:
     policy naming a principal that does not exist (MalformedPolicyDocumentException)."""
     launcher_role_arns: list[str]
     """Roles that create SageMaker jobs; the guardrail policy is attached to them."""
+    pipeline_role_arns: list[str]
+    """SageMaker pipeline roles (`CreatePipeline.RoleArn`): a pipeline creates its steps' jobs as
+    this role, so it launches jobs and carries the guardrail too."""
+    deployer_arns: list[str]
+    """Who runs `pulumi up`: `awsDeployerArn` and the last role of the provider's
+    `aws:assumeRoles`. ECR creates its key grants as the caller, so none may be a key administrator."""
+    ebs_service_linked_role_arns: list[str]
+    """Service-linked roles that launch instances while EBS encryption by default is on (the EC2
+    Auto Scaling one); the volumes key grants them what AWS documents."""
     buckets: list[str]
     """Bucket name suffixes; see `bucket_name`."""
     deny_uploads_without_kms_key_header: bool
@@ -71,6 +80,11 @@ class AwsSettings:
     """Turn on account-wide EBS encryption by default, with the volumes key as default key."""
     tags: dict[str, str]
     """Tags of every AWS resource that takes tags."""
+
+    @property
+    def guarded_role_arns(self) -> list[str]:
+        """Every role that creates SageMaker jobs: launchers, then pipeline roles, each once."""
+        return list(dict.fromkeys(self.launcher_role_arns + self.pipeline_role_arns))
 
     @property
     def partition(self) -> Partition:
@@ -132,6 +146,17 @@ def read_aws_settings(reader: SettingsReader) -> AwsSettings:
             "awsKeyAdministratorArns", arn, "key administrators may not use the key: remove it from awsSageMakerExecutionRoleArns or here"
         )
     launchers = _principal_arns(reader, "awsSageMakerLauncherRoleArns", partition, kinds=("role",), account=account_id)
+    pipeline_roles = _principal_arns(reader, "awsSageMakerPipelineRoleArns", partition, kinds=("role",), account=account_id)
+    deployers = _deployer_arns(reader, provider, partition)
+    for arn in deployers:
+        if arn in admins:
+            reader.problem(
+                "awsKeyAdministratorArns",
+                arn,
+                "is also the deployer (awsDeployerArn or the provider's aws:assumeRoles), but key administrators are "
+                "denied kms:CreateGrant and ECR creates its key grants as the caller, so `pulumi up` would fail: "
+                "deploy with a role that is not a key administrator",
+            )
 
     buckets = reader.strings("awsBuckets")
     # A bad prefix, account or region already has its own problem; the names would repeat it.
@@ -147,6 +172,23 @@ def read_aws_settings(reader: SettingsReader) -> AwsSettings:
     )
     if len(ecr_repository) == 1 or len(ecr_repository) > 256:
         reader.problem("awsEcrRepository", ecr_repository, "must be 2-256 characters")
+    ebs_by_default = reader.boolean("awsEbsEncryptionByDefault")
+    service_linked_roles = reader.strings("awsEbsServiceLinkedRoleArns")
+    for arn in service_linked_roles:
+        if not re.fullmatch(rf"arn:{partition}:iam::{account_id}:role/aws-service-role/[a-z0-9.-]+/{IAM_NAME}", arn):
+            reader.problem(
+                "awsEbsServiceLinkedRoleArns",
+                arn,
+                f"must be a service-linked role of the stack's account: arn:{partition}:iam::{account_id}:role/aws-service-role/SERVICE/NAME",
+            )
+    if ebs_by_default and not service_linked_roles:
+        reader.problem(
+            "awsEbsServiceLinkedRoleArns",
+            service_linked_roles,
+            "awsEbsEncryptionByDefault encrypts every new volume in the region with the volumes key, so instances that "
+            "service-linked roles launch fail unless the key lets them use it; name them, at least EC2 Auto Scaling's "
+            f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+        )
     retention = reader.integer("awsLogRetentionDays", LOG_RETENTION_DAYS[0], LOG_RETENTION_DAYS[-1])
     if retention not in LOG_RETENTION_DAYS and not _has_problem(reader, "awsLogRetentionDays"):
         reader.problem("awsLogRetentionDays", retention, "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
@@ -166,11 +208,14 @@ def read_aws_settings(reader: SettingsReader) -> AwsSettings:
         key_administrator_arns=admins,
         execution_role_arns=execution_roles,
         launcher_role_arns=launchers,
+        pipeline_role_arns=pipeline_roles,
+        deployer_arns=deployers,
+        ebs_service_linked_role_arns=service_linked_roles,
         buckets=buckets,
         deny_uploads_without_kms_key_header=reader.boolean("awsDenyUploadsWithoutKmsKeyHeader"),
         ecr_repository=ecr_repository,
         log_retention_days=retention,
-        ebs_encryption_by_default=reader.boolean("awsEbsEncryptionByDefault"),
+        ebs_encryption_by_default=ebs_by_default,
         tags=tags,
     )
 
@@ -185,6 +230,22 @@ def role_name(arn: str) -> str:
 
 def _has_problem(reader: SettingsReader, key: str) -> bool:
     return any(p.key == key for p in reader.problems)
+
+
+def _deployer_arns(reader: SettingsReader, provider: pulumi.Config, partition: str) -> list[str]:
+    """`awsDeployerArn` if set, and the role the provider ends up in (the last of aws:assumeRoles)."""
+    deployers = []
+    declared = reader.string("awsDeployerArn")
+    if declared:
+        match = PRINCIPAL_ARN.fullmatch(declared)
+        if not match or match.group("partition") != partition:
+            reader.problem("awsDeployerArn", declared, f"must be an IAM ARN arn:{partition}:iam::ACCOUNT_ID:role/NAME or user/NAME, or empty")
+        else:
+            deployers.append(declared)
+    assumed = provider.get_object("assumeRoles") or []
+    if isinstance(assumed, list) and assumed and isinstance(assumed[-1], dict) and assumed[-1].get("roleArn"):
+        deployers.append(assumed[-1]["roleArn"])
+    return list(dict.fromkeys(deployers))
 
 
 def _principal_arns(

@@ -10,8 +10,15 @@ condition operator reference:
 - within a statement, every condition operator, and every key under it, must hold (AND);
   the policy values of one key are alternatives (OR); a negated operator (`...Not...`) holds
   when the request value matches none of them;
-- a key missing from the request: positive operators fail, negated ones hold, `...IfExists`
-  holds, `Null` tests exactly that;
+- context key names are not case-sensitive (`aws:SourceIP` is `AWS:SourceIp`); values are
+  compared as the operator says (IAM User Guide, "IAM JSON policy elements: Condition");
+- a key missing from the request: positive operators fail, negated ones hold (every `...Not...`
+  operator, `StringNotEqualsIgnoreCase` included), `...IfExists` holds, `Null` tests exactly that
+  ("Condition operators": "If the policy condition requires that the key is not matched, such as
+  StringNotLike or ArnNotLike, and the right key is not present, the condition is true");
+- `ArnEquals` and `ArnLike` match each of the six colon-delimited components of the ARN
+  separately, each may hold `*` and `?`, which never match across a colon into the next
+  component; matching is case-sensitive ("Amazon Resource Name (ARN) condition operators");
 - multivalued keys need `ForAnyValue:` (some request value satisfies it; false when the key
   is missing) or `ForAllValues:` (every request value does; true when missing).
 """
@@ -45,19 +52,40 @@ def _like(pattern: str, value: str) -> bool:
     return re.fullmatch(regex, value, re.DOTALL) is not None
 
 
+ARN_COMPONENTS = 6
+"""arn:partition:service:region:account:resource; the resource keeps any colons of its own."""
+
+
+def _arn_like(pattern: str, value: str) -> bool:
+    """Component by component, so a wildcard stays inside its component."""
+    pattern_parts = pattern.split(":", ARN_COMPONENTS - 1)
+    value_parts = value.split(":", ARN_COMPONENTS - 1)
+    if len(pattern_parts) != ARN_COMPONENTS or len(value_parts) != ARN_COMPONENTS:
+        return False
+    return all(_like(p, v) for p, v in zip(pattern_parts, value_parts))
+
+
 def _matches_one(operator: str, policy_value: str, request_value: str) -> bool:
-    if operator in ("StringEquals", "ArnEquals"):
+    if operator == "StringEquals":
         return policy_value == request_value
-    if operator in ("StringEqualsIgnoreCase",):
+    if operator == "StringEqualsIgnoreCase":
         return policy_value.lower() == request_value.lower()
-    if operator in ("StringLike", "ArnLike"):
+    if operator == "StringLike":
         return _like(policy_value, request_value)
+    if operator in ("ArnEquals", "ArnLike"):
+        return _arn_like(policy_value, request_value)
     if operator == "Bool":
         return policy_value.lower() == request_value.lower()
     raise NotImplementedError(f"condition operator {operator}")
 
 
-NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike"}
+NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
 
 
 def _value_satisfies(operator: str, policy_values: list[str], request_value: str) -> bool:
@@ -70,6 +98,8 @@ def _value_satisfies(operator: str, policy_values: list[str], request_value: str
 def condition_holds(qualified_operator: str, key: str, policy_value: Any, context: Mapping[str, ContextValue]) -> bool:
     qualifier, _, operator = qualified_operator.rpartition(":")
     policy_values = _as_list(policy_value)
+    context = {name.lower(): value for name, value in context.items()}
+    key = key.lower()
     present = key in context and context[key] != []
     if operator == "Null":
         assert not qualifier, "Null takes no set qualifier"

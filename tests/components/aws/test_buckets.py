@@ -22,6 +22,9 @@ from tests.components.aws.iam_evaluator import DENY, IMPLICIT_DENY, Request, den
 SUFFIXES = ["training-data", "model-artifacts", "output"]
 KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 SSE_HEADER = "s3:x-amz-server-side-encryption"
+# Both write an object's encryption: PutObject (CopyObject, CreateMultipartUpload) and
+# UpdateObjectEncryption, which re-keys an existing object.
+WRITES = ["s3:PutObject", "s3:UpdateObjectEncryption"]
 
 
 def parts(run, suffix: str) -> dict:
@@ -102,7 +105,7 @@ def test_bucket_policy_statements(prod, suffix):
             "Sid": "DenyUploadsEncryptedWithAnotherKey",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": "s3:PutObject",
+            "Action": WRITES,
             "Resource": f"{arn}/*",
             "Condition": {"StringNotEquals": {KEY_HEADER: key}, "Null": {KEY_HEADER: "false"}},
         },
@@ -110,9 +113,17 @@ def test_bucket_policy_statements(prod, suffix):
             "Sid": "DenyUploadsWithAnotherEncryption",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": "s3:PutObject",
+            "Action": WRITES,
             "Resource": f"{arn}/*",
             "Condition": {"StringNotEquals": {SSE_HEADER: "aws:kms"}, "Null": {SSE_HEADER: "false"}},
+        },
+        "DenyUploadsWithAwsKmsButNoKey": {
+            "Sid": "DenyUploadsWithAwsKmsButNoKey",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": WRITES,
+            "Resource": f"{arn}/*",
+            "Condition": {"StringEquals": {SSE_HEADER: "aws:kms"}, "Null": {KEY_HEADER: "true"}},
         },
     }
 
@@ -121,7 +132,7 @@ def test_strict_mode_also_denies_uploads_without_the_key_header():
     run = run_aws("dev", {"awsDenyUploadsWithoutKmsKeyHeader": True})
     for policy in run.by_type(BUCKET_POLICY):
         strict = statements_by_sid(policy_of(policy))["DenyUploadsWithoutKmsKeyHeader"]
-        assert strict["Effect"] == "Deny" and strict["Action"] == "s3:PutObject"
+        assert strict["Effect"] == "Deny" and strict["Action"] == WRITES
         assert strict["Condition"] == {"Null": {KEY_HEADER: "true"}}
 
 
@@ -133,14 +144,36 @@ OTHER_KEY = "arn:aws:kms:eu-west-1:444455556666:key/ffffffff-12ab-34cd-56ef-1234
 TLS = {"aws:SecureTransport": "true"}
 
 
+@pytest.mark.parametrize("action", WRITES)
+@pytest.mark.parametrize(
+    "label, context, lenient, strict",
+    [
+        ("no header: the bucket default key applies (SageMaker SDK)", TLS, [], ["DenyUploadsWithoutKmsKeyHeader"]),
+        ("our key named", {**TLS, SSE_HEADER: "aws:kms", KEY_HEADER: KEY}, [], []),
+        ("another key named", {**TLS, SSE_HEADER: "aws:kms", KEY_HEADER: OTHER_KEY}, ["DenyUploadsEncryptedWithAnotherKey"], ["DenyUploadsEncryptedWithAnotherKey"]),
+        ("SSE-S3 asked for", {**TLS, SSE_HEADER: "AES256"}, ["DenyUploadsWithAnotherEncryption"], ["DenyUploadsWithAnotherEncryption", "DenyUploadsWithoutKmsKeyHeader"]),
+        ("DSSE-KMS asked for", {**TLS, SSE_HEADER: "aws:kms:dsse", KEY_HEADER: KEY}, ["DenyUploadsWithAnotherEncryption"], ["DenyUploadsWithAnotherEncryption"]),
+        (
+            "aws:kms with no key id (the AWS managed aws/s3 key)",
+            {**TLS, SSE_HEADER: "aws:kms"},
+            ["DenyUploadsWithAwsKmsButNoKey"],
+            ["DenyUploadsWithAwsKmsButNoKey", "DenyUploadsWithoutKmsKeyHeader"],
+        ),
+        ("header names in another case are the same keys", {**TLS, SSE_HEADER.upper(): "aws:kms"}, ["DenyUploadsWithAwsKmsButNoKey"], ["DenyUploadsWithAwsKmsButNoKey", "DenyUploadsWithoutKmsKeyHeader"]),
+        ("plain HTTP write with our key", {"aws:SecureTransport": "false", SSE_HEADER: "aws:kms", KEY_HEADER: KEY}, ["DenyInsecureTransport"], ["DenyInsecureTransport"]),
+    ],
+)
+def test_bucket_policy_write_decisions(action, label, context, lenient, strict):
+    request = Request(action=action, resource=f"{ARN}/model.tar.gz", principal=("AWS", "arn:aws:iam::444455556666:role/x"), context=context)
+    for strict_mode, expected in ((False, lenient), (True, strict)):
+        policy = bucket_policy_document(ARN, KEY, strict_mode)
+        assert denying_statements(policy, request) == expected, label
+        assert evaluate([policy], request) == (DENY if expected else IMPLICIT_DENY), label
+
+
 @pytest.mark.parametrize(
     "label, action, context, lenient, strict",
     [
-        ("no header: the bucket default key applies (SageMaker SDK)", "s3:PutObject", TLS, [], ["DenyUploadsWithoutKmsKeyHeader"]),
-        ("our key named", "s3:PutObject", {**TLS, SSE_HEADER: "aws:kms", KEY_HEADER: KEY}, [], []),
-        ("another key named", "s3:PutObject", {**TLS, SSE_HEADER: "aws:kms", KEY_HEADER: OTHER_KEY}, ["DenyUploadsEncryptedWithAnotherKey"], ["DenyUploadsEncryptedWithAnotherKey"]),
-        ("SSE-S3 asked for", "s3:PutObject", {**TLS, SSE_HEADER: "AES256"}, ["DenyUploadsWithAnotherEncryption"], ["DenyUploadsWithAnotherEncryption", "DenyUploadsWithoutKmsKeyHeader"]),
-        ("aws:kms with no key id (the AWS-managed aws/s3 key)", "s3:PutObject", {**TLS, SSE_HEADER: "aws:kms"}, [], ["DenyUploadsWithoutKmsKeyHeader"]),
         ("plain HTTP read", "s3:GetObject", {"aws:SecureTransport": "false"}, ["DenyInsecureTransport"], ["DenyInsecureTransport"]),
         ("TLS read", "s3:GetObject", TLS, [], []),
     ],

@@ -25,3 +25,11 @@ def test_no_repository_when_the_name_is_empty():
     run = run_aws("dev", {"awsEcrRepository": ""})
     assert run.by_type(REPOSITORY) == []
     assert "ecrRepositoryUrl" not in run.outputs["aws"]
+
+
+def test_a_key_change_deletes_before_it_replaces(prod):
+    """The name is fixed: create-then-delete would fail on the taken name (issue 9, point 12).
+    force_delete stays off, so ECR refuses to delete a repository that still holds images."""
+    (repository,) = prod.by_type(REPOSITORY)
+    assert repository.delete_before_replace is True
+    assert repository.inputs["forceDelete"] is False

@@ -23,6 +23,23 @@ K = "svc:Key"
         ("StringLike", "ml.p4d.*", {K: "ml.p4de.24xlarge"}, False),
         ("StringNotLike", ["ml.g5.*", "ml.p4d.*"], {K: "ml.g5.xlarge"}, False),
         ("ArnLike", "arn:aws:logs:*:1:log-group:/aws/sagemaker/*", {K: "arn:aws:logs:eu-west-1:1:log-group:/aws/sagemaker/TrainingJobs"}, True),
+        # ARN operators match component by component: a wildcard never spans a colon.
+        ("ArnLike", "arn:aws:iam::*", {K: "arn:aws:iam::111122223333:role/x"}, False),
+        ("ArnLike", "arn:aws:iam::*:role/*", {K: "arn:aws:iam::111122223333:role/x"}, True),
+        ("ArnLike", "arn:aws:logs:*:1:log-group:*", {K: "arn:aws:logs:eu-west-1:1:log-group:/a:b"}, True),  # the resource keeps its colons
+        ("ArnLike", "arn:*:1:log-group:x", {K: "arn:aws:logs:eu-west-1:1:log-group:x"}, False),
+        ("ArnLike", "arn:aws:iam::*:role/X", {K: "arn:aws:iam::1:role/x"}, False),  # case-sensitive
+        ("ArnEquals", "arn:aws:iam::*:role/*", {K: "arn:aws:iam::1:role/x"}, True),  # ArnEquals takes wildcards too
+        ("ArnNotLike", "arn:aws:iam::*", {K: "arn:aws:iam::1:role/x"}, True),
+        ("ArnNotLike", "arn:aws:iam::*:role/*", {}, True),
+        # Negated operators hold when the key is missing, the IgnoreCase one included.
+        ("StringNotEqualsIgnoreCase", "a", {}, True),
+        ("StringNotEqualsIgnoreCase", "a", {K: "A"}, False),
+        ("StringNotEqualsIgnoreCase", "a", {K: "b"}, True),
+        ("StringEqualsIgnoreCase", "a", {K: "A"}, True),
+        # Context key names are not case-sensitive.
+        ("StringEquals", "a", {"SVC:KEY": "a"}, True),
+        ("Null", "true", {"svc:key": "x"}, False),
         ("Bool", "true", {K: "true"}, True),
         ("Bool", "true", {}, False),
         ("Null", "true", {}, True),
@@ -38,6 +55,10 @@ K = "svc:Key"
 )
 def test_condition_operators(operator, policy_value, context, holds):
     assert condition_holds(operator, K, policy_value, context) is holds
+
+
+def test_condition_key_names_in_the_policy_are_not_case_sensitive():
+    assert condition_holds("StringEquals", "AWS:SourceIp", "a", {"aws:SourceIP": "a"}) is True
 
 
 def test_a_multivalued_key_needs_a_set_qualifier():

@@ -212,3 +212,32 @@ def test_generated_policy_is_what_is_deployed(prod):
         account_root_arn=f"arn:aws:iam::{PROD_ACCOUNT}:root", administrator_arns=[PROD_ADMIN], user_arns=PROD_EXECUTION_ROLES
     )
     assert deployed == json.loads(json.dumps(key_policy_document(spec)))
+
+
+# --- EBS encryption by default: Auto Scaling's service-linked role (issue 9, point 13) -----------
+
+AUTOSCALING = f"arn:aws:iam::{PROD_ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+def test_the_volumes_key_lets_auto_scaling_launch_encrypted_instances(prod):
+    """The EC2 Auto Scaling User Guide's key policy for encrypted volumes, on the volumes key only."""
+    policies = key_policies(prod)
+    volumes = policies["volumes"]
+    for action, context, decision in [
+        ("kms:GenerateDataKeyWithoutPlaintext", {}, ALLOW),
+        ("kms:Decrypt", {}, ALLOW),
+        ("kms:ReEncryptTo", {}, ALLOW),
+        ("kms:DescribeKey", {}, ALLOW),
+        ("kms:CreateGrant", {"kms:GrantIsForAWSResource": "true"}, ALLOW),
+        ("kms:CreateGrant", {"kms:GrantIsForAWSResource": "false"}, IMPLICIT_DENY),
+        ("kms:CreateGrant", {}, IMPLICIT_DENY),
+        ("kms:ScheduleKeyDeletion", {}, IMPLICIT_DENY),
+    ]:
+        assert evaluate([volumes], Request(action, principal=("AWS", AUTOSCALING), context=context)) == decision, action
+    for other in ("data", "logs"):
+        assert AUTOSCALING not in json.dumps(policies[other])
+
+
+def test_no_service_linked_role_grants_without_ebs_encryption_by_default():
+    run = run_aws("prod", {"awsEbsEncryptionByDefault": False})
+    assert all("ServiceLinkedRoles" not in json.dumps(p) for p in key_policies(run).values())

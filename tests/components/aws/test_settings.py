@@ -1,5 +1,7 @@
 """Every AWS setting is validated before anything is registered; one test per rule."""
 
+import json
+
 import pytest
 
 from tests import config_problems
@@ -164,3 +166,60 @@ def test_tags_must_be_name_value_pairs():
 def test_all_problems_are_reported_together():
     problems = problems_for({"awsKeyRotationPeriodDays": 30, "awsKeyDeletionWindowDays": 60, "awsRegion": "mars-1"})
     assert {p.key for p in problems} >= {"awsKeyRotationPeriodDays", "awsKeyDeletionWindowDays", "awsRegion"}
+
+
+# --- pipeline roles carry the guardrail (issue 9, point 4) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arn, message",
+    [
+        ("arn:aws:iam::999988887777:role/pipelines", f"awsAccountId ({DEV_ACCOUNT})"),
+        (f"arn:aws:iam::{DEV_ACCOUNT}:user/pipelines", "must be an IAM ARN arn:aws:iam::ACCOUNT_ID:role/NAME"),
+    ],
+)
+def test_pipeline_roles_are_roles_of_the_stack_account(arn, message):
+    problem = only_problem({"awsSageMakerPipelineRoleArns": [arn]}, "awsSageMakerPipelineRoleArns")
+    assert message in problem.allowed
+
+
+# --- the deployer may not be a key administrator (issue 9, point 12) -------------------------------
+
+ADMIN = f"arn:aws:iam::{DEV_ACCOUNT}:role/kms-admin"
+
+
+def test_a_deployer_that_administers_the_keys_is_refused():
+    problem = only_problem({"awsKeyAdministratorArns": [ADMIN], "awsDeployerArn": ADMIN}, "awsKeyAdministratorArns")
+    assert problem.value == ADMIN
+    assert "ECR creates its key grants as the caller" in problem.allowed and "kms:CreateGrant" in problem.allowed
+
+
+def test_the_provider_assumed_role_is_the_deployer():
+    overrides = {"awsKeyAdministratorArns": [ADMIN], "aws:assumeRoles": json.dumps([{"roleArn": ADMIN}])}
+    problem = only_problem(overrides, "awsKeyAdministratorArns")
+    assert "deploy with a role that is not a key administrator" in problem.allowed
+
+
+def test_a_separate_deployer_is_accepted():
+    run_aws("dev", {"awsKeyAdministratorArns": [ADMIN], "awsDeployerArn": f"arn:aws:iam::{DEV_ACCOUNT}:role/deployer"})
+
+
+def test_a_malformed_deployer():
+    problem = only_problem({"awsDeployerArn": "deployer"}, "awsDeployerArn")
+    assert "or empty" in problem.allowed
+
+
+# --- EBS encryption by default names the service-linked roles (issue 9, point 13) -----------------
+
+AUTOSCALING = f"arn:aws:iam::{DEV_ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+def test_ebs_by_default_needs_the_service_linked_roles():
+    problem = only_problem({"awsEbsEncryptionByDefault": True}, "awsEbsServiceLinkedRoleArns")
+    assert AUTOSCALING in problem.allowed
+
+
+@pytest.mark.parametrize("arn", [f"arn:aws:iam::{DEV_ACCOUNT}:role/autoscaling", AUTOSCALING.replace(DEV_ACCOUNT, "999988887777")])
+def test_service_linked_roles_have_the_service_role_path_in_the_account(arn):
+    problem = only_problem({"awsEbsEncryptionByDefault": True, "awsEbsServiceLinkedRoleArns": [arn]}, "awsEbsServiceLinkedRoleArns")
+    assert "aws-service-role/SERVICE/NAME" in problem.allowed
