@@ -127,7 +127,11 @@ class AwsLandingZoneArgs(TypedDict):
     sage_maker_execution_role_arns: NotRequired[list[str]]
     "SageMaker execution roles, the key users (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, grants for AWS resources). Default: []."
     sage_maker_launcher_role_arns: NotRequired[list[str]]
-    "Roles that create SageMaker jobs; the guardrail policy that denies jobs without the keys is attached to them. Default: []."
+    "Roles that create SageMaker jobs, endpoints, notebooks or domains (people, CI); the guardrail policy that denies those calls without the keys is attached to them. Default: []."
+    sage_maker_pipeline_role_arns: NotRequired[list[str]]
+    "SageMaker pipeline roles (CreatePipeline RoleArn). A pipeline creates its steps' jobs as this role, so the guardrail is attached to them too; list a role here even if it is also an execution role. Default: []."
+    deployer_arn: NotRequired[str]
+    "The role or user that runs pulumi up, if not the provider's aws:assumeRoles. Refused if it is a key administrator (ECR creates its key grants as the caller, and administrators are denied kms:CreateGrant). Default: \"\"."
     buckets: NotRequired[list[str]]
     "SSE-KMS buckets to create, as name suffixes; each is <namePrefix>-<suffix>-<accountId>-<region>. Default: [\"training-data\", \"model-artifacts\", \"output\"]."
     deny_uploads_without_kms_key_header: NotRequired[bool]
@@ -138,6 +142,8 @@ class AwsLandingZoneArgs(TypedDict):
     "Retention of the SageMaker log groups, in days (a value CloudWatch Logs accepts, e.g. 30, 365, 3653). Default: 365."
     ebs_encryption_by_default: NotRequired[bool]
     "Turn on account-wide EBS encryption by default in the region, with the volumes key as the default key. Default: false."
+    ebs_service_linked_role_arns: NotRequired[list[str]]
+    "With ebsEncryptionByDefault, the service-linked roles that launch instances (at least arn:aws:iam::ACCOUNT:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling); the volumes key lets them use it and create grants for AWS resources. They must exist before pulumi up. Default: []."
     tags: NotRequired[list[str]]
     "Tags as NAME=VALUE, put on keys, buckets, the repository, log groups and the guardrail policy. Default: []."
 
@@ -262,11 +268,14 @@ DEFAULTS = {
         "awsKeyAdministratorArns": "[]",
         "awsSageMakerExecutionRoleArns": "[]",
         "awsSageMakerLauncherRoleArns": "[]",
+        "awsSageMakerPipelineRoleArns": "[]",
+        "awsDeployerArn": "",
         "awsBuckets": "[\"training-data\", \"model-artifacts\", \"output\"]",
         "awsDenyUploadsWithoutKmsKeyHeader": "false",
         "awsEcrRepository": "ml-images",
         "awsLogRetentionDays": "365",
         "awsEbsEncryptionByDefault": "false",
+        "awsEbsServiceLinkedRoleArns": "[]",
         "awsTags": "[]",
     },
     "azure": {
@@ -361,11 +370,14 @@ CONFIG_KEYS = {
         "key_administrator_arns": "awsKeyAdministratorArns",
         "sage_maker_execution_role_arns": "awsSageMakerExecutionRoleArns",
         "sage_maker_launcher_role_arns": "awsSageMakerLauncherRoleArns",
+        "sage_maker_pipeline_role_arns": "awsSageMakerPipelineRoleArns",
+        "deployer_arn": "awsDeployerArn",
         "buckets": "awsBuckets",
         "deny_uploads_without_kms_key_header": "awsDenyUploadsWithoutKmsKeyHeader",
         "ecr_repository": "awsEcrRepository",
         "log_retention_days": "awsLogRetentionDays",
         "ebs_encryption_by_default": "awsEbsEncryptionByDefault",
+        "ebs_service_linked_role_arns": "awsEbsServiceLinkedRoleArns",
         "tags": "awsTags",
     },
     "azure": {
@@ -457,11 +469,14 @@ INPUT_NAMES = {
     "awsKeyAdministratorArns": "keyAdministratorArns",
     "awsSageMakerExecutionRoleArns": "sageMakerExecutionRoleArns",
     "awsSageMakerLauncherRoleArns": "sageMakerLauncherRoleArns",
+    "awsSageMakerPipelineRoleArns": "sageMakerPipelineRoleArns",
+    "awsDeployerArn": "deployerArn",
     "awsBuckets": "buckets",
     "awsDenyUploadsWithoutKmsKeyHeader": "denyUploadsWithoutKmsKeyHeader",
     "awsEcrRepository": "ecrRepository",
     "awsLogRetentionDays": "logRetentionDays",
     "awsEbsEncryptionByDefault": "ebsEncryptionByDefault",
+    "awsEbsServiceLinkedRoleArns": "ebsServiceLinkedRoleArns",
     "awsTags": "tags",
     "azureSubscriptionId": "subscriptionId",
     "azureTenantId": "tenantId",
