@@ -1,4 +1,8 @@
-"""One compliant resource per resource policy, with realistic camelCase inputs as the engine sends them."""
+"""Compliant resources for every resource policy, with realistic camelCase inputs as the engine sends them.
+
+Catalogue policies carry their own examples (each type's `examples` in policies/cmek/catalogue); `COMPLIANT`
+holds one for each policy in code, and the examples other tests change one value of.
+"""
 
 from __future__ import annotations
 
@@ -124,3 +128,17 @@ COMPLIANT: dict[str, tuple[str, dict[str, Any]]] = {
         "encryption": {"diskEncryptionSetId": "/subscriptions/s/.../diskEncryptionSets/des",
                        "type": "EncryptionAtRestWithCustomerKey"}}),
 }
+
+
+def catalogue_examples() -> list[tuple[str, str, str, dict[str, Any], list[dict[str, Any]]]]:
+    """(id, policy, type, compliant, noncompliant examples) for every type of every catalogue entry."""
+    from cmek_policies import CATALOGUE
+    return [(f"{p.name}:{t.token}", p.name, t.token, dict(t.compliant), [dict(e) for e in t.noncompliant])
+            for p in CATALOGUE.policies for t in p.types]
+
+
+def every_compliant_example() -> dict[str, tuple[str, dict[str, Any]]]:
+    """id -> (type, props): the code policies' examples and every catalogue type's compliant example."""
+    found = {policy: example for policy, example in COMPLIANT.items()}
+    found.update({id_: (type_, props) for id_, _policy, type_, props, _bad in catalogue_examples()})
+    return found

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tests.policies.examples import AWS_KEY, COMPLIANT
-from tests.policies.harness import PACK_DIR, Analyzer, Res, messages, of
+from tests.policies.harness import PACK_DIR, POLICIES, Analyzer, Res, messages, of
 from cmek_policies import aws
 
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -19,13 +19,13 @@ def _sse(default: dict, **rule) -> dict:
 
 
 @pytest.mark.parametrize("default, expected", [
-    ({"sseAlgorithm": "AES256"}, "rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is AES256: SSE-S3"),
+    ({"sseAlgorithm": "AES256"}, "rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is not one of aws:kms, aws:kms:dsse"),
     ({"sseAlgorithm": "aws:kms"}, "rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId is not set: "
-                                  "the data is under the AWS-managed key aws/s3."),
-    ({"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "alias/aws/s3"}, "is alias/aws/s3, an AWS-managed key"),
+                                  "the data is under an AWS-managed key."),
+    ({"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "alias/aws/s3"}, "is an AWS-managed key (alias/aws/*)"),
     ({"sseAlgorithm": "aws:kms:dsse", "kmsMasterKeyId": "arn:aws:kms:eu-west-1:444455556666:alias/aws/s3"},
      "an AWS-managed key"),
-    ({}, "sseAlgorithm is not set"),
+    ({}, "sseAlgorithm is not one of aws:kms, aws:kms:dsse"),
 ])
 def test_s3_default_encryption_not_on_customer_key(default, expected):
     found = messages("aws-s3-bucket-encryption-cmk", SSE, _sse(default))
@@ -43,7 +43,8 @@ def test_s3_customer_key_alias_passes():
 
 def test_s3_empty_rules_fail():
     assert messages("aws-s3-bucket-encryption-cmk", SSE, {"bucket": "b", "rules": []}) == [
-        "rules is empty: the bucket falls back to SSE-S3."]
+        "rules.applyServerSideEncryptionByDefault.sseAlgorithm is not one of aws:kms, aws:kms:dsse: "
+        "the data is under an AWS-managed key."]
 
 
 @pytest.mark.parametrize("type_, props", [
@@ -72,9 +73,9 @@ def test_bucket_key_not_asked_for_dsse():
 
 
 @pytest.mark.parametrize("configurations, expected", [
-    (None, "encryptionType is not set (AES256)"),
-    ([{"encryptionType": "AES256"}], "encryptionType is AES256"),
-    ([{"encryptionType": "KMS"}], "kmsKey is not set: the data is under the AWS-managed key aws/ecr."),
+    (None, "encryptionConfigurations.encryptionType is not one of KMS, KMS_DSSE"),
+    ([{"encryptionType": "AES256"}], "encryptionConfigurations[0].encryptionType is not one of KMS"),
+    ([{"encryptionType": "KMS"}], "kmsKey is not set: the data is under an AWS-managed key."),
     ([{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:eu-west-1:444455556666:alias/aws/ecr"}], "AWS-managed key"),
 ])
 def test_ecr_not_on_customer_key(configurations, expected):
@@ -139,7 +140,7 @@ def test_nvme_families_are_configurable():
 def test_nvme_list_is_the_data_file():
     data = yaml.safe_load((PACK_DIR / "nvme_instance_types.yaml").read_text())["families"]
     assert aws.NVME_FAMILIES == data and "ml.p4d" in data and "ml.m5" not in data
-    assert aws.sagemaker_training_job_cmk.config_schema.properties["instanceStorageFamilies"]["default"] == data
+    assert POLICIES["aws-sagemaker-training-job-cmk"].config_schema.properties["instanceStorageFamilies"]["default"] == data
 
 
 def test_tuning_job_definitions_are_checked():
@@ -164,7 +165,7 @@ def test_domain_without_efs_key_fails():
     type_, props = copy.deepcopy(COMPLIANT["aws-sagemaker-domain-cmk"])
     del props["kmsKeyId"]
     assert messages("aws-sagemaker-domain-cmk", type_, props) == [
-        "kmsKeyId is not set: the data is under the AWS-managed key aws/elasticfilesystem."]
+        "kmsKeyId is not set: the data is under an AWS-managed key."]
 
 
 def test_domain_sharing_notebooks_without_s3_key_fails():
@@ -200,9 +201,9 @@ def test_endpoint_variants_without_a_volume_need_no_volume_key(variant):
 
 
 @pytest.mark.parametrize("props, expected", [
-    ({"size": 10}, "encrypted is not true"),
-    ({"size": 10, "encrypted": False, "kmsKeyId": AWS_KEY}, "encrypted is not true"),
-    ({"size": 10, "encrypted": True}, "aws/ebs"),
+    ({"size": 10}, "encrypted is not one of true"),
+    ({"size": 10, "encrypted": False, "kmsKeyId": AWS_KEY}, "encrypted is not one of true"),
+    ({"size": 10, "encrypted": True}, "kmsKeyId is not set: the data is under an AWS-managed key."),
     ({"size": 10, "encrypted": True, "kmsKeyId": "alias/aws/ebs"}, "an AWS-managed key"),
 ])
 def test_ebs_volume_not_on_customer_key(props, expected):

@@ -24,10 +24,10 @@ def _changed(policy: str, path: tuple, value):
 
 
 @pytest.mark.parametrize("path, value, expected", [
-    (("encryption",), None, "encryption.keySource is not set (Microsoft.Storage)"),
-    (("encryption", "keySource"), "Microsoft.Storage", "encryption.keySource is Microsoft.Storage"),
-    (("encryption", "keyVaultProperties", "keyName"), None, "encryption.keyVaultProperties.keyName is not set."),
-    (("encryption", "keyVaultProperties"), None, "encryption.keyVaultProperties.keyName is not set."),
+    (("encryption",), None, "encryption.keySource is not one of Microsoft.Keyvault"),
+    (("encryption", "keySource"), "Microsoft.Storage", "encryption.keySource is not one of Microsoft.Keyvault"),
+    (("encryption", "keyVaultProperties", "keyName"), None, "encryption.keyVaultProperties.keyName is not set"),
+    (("encryption", "keyVaultProperties"), None, "encryption.keyVaultProperties.keyName is not set"),
 ])
 def test_storage_account_not_on_customer_key(path, value, expected):
     found = messages("azure-storage-account-cmk", *_changed("azure-storage-account-cmk", path, value))
@@ -46,10 +46,10 @@ def test_api_versioned_tokens_are_matched(version):
 
 
 @pytest.mark.parametrize("path, value, expected", [
-    (("sku", "name"), "Standard", "sku.name is Standard: customer-managed keys need the Premium tier."),
-    (("encryption", "status"), "disabled", "encryption.status is disabled"),
-    (("encryption",), None, "encryption.status is not set"),
-    (("encryption", "keyVaultProperties", "keyIdentifier"), None, "keyIdentifier is not set."),
+    (("sku", "name"), "Standard", "sku.name is not one of Premium"),
+    (("encryption", "status"), "disabled", "encryption.status is not one of enabled"),
+    (("encryption",), None, "encryption.status is not one of enabled"),
+    (("encryption", "keyVaultProperties", "keyIdentifier"), None, "keyIdentifier is not set"),
 ])
 def test_registry_not_premium_or_not_on_customer_key(path, value, expected):
     found = messages("azure-containerregistry-registry-cmk", *_changed("azure-containerregistry-registry-cmk", path, value))
@@ -57,9 +57,9 @@ def test_registry_not_premium_or_not_on_customer_key(path, value, expected):
 
 
 @pytest.mark.parametrize("path, value, expected", [
-    (("encryption",), None, "encryption.status is not set"),
-    (("encryption", "status"), "Disabled", "encryption.status is Disabled"),
-    (("encryption", "keyVaultProperties", "keyVaultArmId"), None, "keyVaultArmId is not set."),
+    (("encryption",), None, "encryption.status is not one of Enabled"),
+    (("encryption", "status"), "Disabled", "encryption.status is not one of Enabled"),
+    (("encryption", "keyVaultProperties", "keyVaultArmId"), None, "keyVaultArmId is not set"),
 ])
 def test_ml_workspace_not_on_customer_key(path, value, expected):
     found = messages("azure-machinelearningservices-workspace-cmk",
@@ -75,7 +75,7 @@ def test_foundry_project_workspaces_inherit_their_hub():
 
 def test_cosmos_without_key_fails():
     assert messages("azure-cosmosdb-account-cmk", *_changed("azure-cosmosdb-account-cmk", ("keyVaultKeyUri",), None)) == [
-        "keyVaultKeyUri is not set."]
+        "keyVaultKeyUri is not set: the data is under a Microsoft-managed key."]
 
 
 @pytest.mark.parametrize("changes, count", [
@@ -100,9 +100,9 @@ def test_soft_delete_defaults_on():
 
 
 @pytest.mark.parametrize("encryption, expected", [
-    (None, "encryption.diskEncryptionSetId is not set."),
-    ({"type": "EncryptionAtRestWithPlatformKey"}, "encryption.type is EncryptionAtRestWithPlatformKey"),
-    ({"type": "EncryptionAtRestWithCustomerKey"}, "encryption.diskEncryptionSetId is not set."),
+    (None, "encryption.diskEncryptionSetId is not set"),
+    ({"type": "EncryptionAtRestWithPlatformKey"}, "encryption.type is one of EncryptionAtRestWithPlatformKey"),
+    ({"type": "EncryptionAtRestWithCustomerKey"}, "encryption.diskEncryptionSetId is not set"),
 ])
 def test_disk_without_encryption_set(encryption, expected):
     found = messages("azure-compute-disk-cmk", *_changed("azure-compute-disk-cmk", ("encryption",), encryption))

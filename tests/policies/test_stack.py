@@ -149,12 +149,20 @@ def test_project_program_passes_in_a_first_preview(run_stack, stack):
 LOCATION_POLICY = "multicloud-kms-key-location-match"
 
 
+# Cloud KMS names its multi-regions us, europe, asia: an EU bucket needs a key in `europe`, and `eu` is no KMS
+# location at all (https://cloud.google.com/kms/docs/locations; catalogue/gcp/locations.yaml).
 @pytest.mark.parametrize("bucket_location, ring_location, fits", [
     ("EUROPE-WEST4", "europe-west4", True),
-    ("EU", "eu", True),
-    ("EUR4", "eu", True),
+    ("EU", "europe", True),
+    ("US", "us", True),
+    ("ASIA", "asia", True),
+    ("EUR4", "europe", True),
+    ("EUR4", "eur4", True),
+    ("NAM4", "us", True),
+    ("EU", "eu", False),
+    ("EUR4", "eu", False),
     ("EUROPE-WEST4", "us-central1", False),
-    ("EUROPE-WEST4", "eu", False),
+    ("EUROPE-WEST4", "europe", False),
     ("EU", "europe-west4", False),
     ("US", "global", False),
 ])

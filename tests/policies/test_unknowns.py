@@ -1,7 +1,8 @@
 """Unknowns during preview: a present-but-unknown value never causes a violation, nor "can't run" noise.
 
-Every resource policy's compliant example is sent again with each of its values, and each whole object,
-replaced by the engine's unknown sentinel, as in a first preview where keys are created in the same stack.
+Every compliant example (each catalogue type's, and each code policy's) is sent again with each of its values,
+and each whole object, replaced by the engine's unknown sentinel, as in a first preview where keys are created
+in the same stack.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.policies.examples import COMPLIANT
+from tests.policies.examples import COMPLIANT, catalogue_examples, every_compliant_example
 from tests.policies.harness import POLICIES, UNKNOWN, Res, analyzer
 from pulumi_policy import ResourceValidationPolicy
 
@@ -36,21 +37,24 @@ def _with_unknown(props: dict, path: tuple) -> dict:
     return changed
 
 
+EXAMPLES = every_compliant_example()
+
+
 def test_every_resource_policy_has_a_compliant_example():
     resource_policies = {n for n, p in POLICIES.items() if isinstance(p, ResourceValidationPolicy)}
-    assert resource_policies == set(COMPLIANT)
+    assert resource_policies == set(COMPLIANT) | {policy for _id, policy, *_ in catalogue_examples()}
 
 
-@pytest.mark.parametrize("policy", sorted(COMPLIANT))
-def test_compliant_example_passes_every_policy(policy):
-    type_, props = COMPLIANT[policy]
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_compliant_example_passes_every_policy(example):
+    type_, props = EXAMPLES[example]
     response = analyzer("prod").analyze_response(Res(type_, props))
     assert list(response.diagnostics) == []
 
 
-@pytest.mark.parametrize("policy", sorted(COMPLIANT))
-def test_unknown_values_never_violate_nor_fail_to_run(policy):
-    type_, props = COMPLIANT[policy]
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_unknown_values_never_violate_nor_fail_to_run(example):
+    type_, props = EXAMPLES[example]
     for path in _paths(props):
         response = analyzer("prod").analyze_response(Res(type_, _with_unknown(props, path)))
         assert [(d.policyName, d.message) for d in response.diagnostics] == [], path

@@ -1,4 +1,9 @@
-"""GCP resource policies: ML data under the customer's Cloud KMS key, and keys that stay usable and private."""
+"""GCP resource policies in code: keys that stay usable and private, and who may use them.
+
+Where ML data must be under a customer key is data (policies/cmek/catalogue/gcp); this module holds what a
+key path cannot say: rotation, key ring location, IAM on keys, Confidential Space attestation, the org policy,
+and Dataflow's Streaming Engine (`SPECIAL_CHECKS`, named by the catalogue's `code:`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from typing import Any, Iterator, Optional
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .props import UNKNOWN, elements, lookup, present
+from .generated import SpecialCheck
+from .props import UNKNOWN, elements, lookup
 from .rules import CIS_CONTROLS_3_11, Control, Options, resource_policy
 
 _CIS_GCP = "CIS Google Cloud Platform Foundation Benchmark"
@@ -20,60 +26,9 @@ RESTRICT_NON_CMEK = Control(
     _ORG_POLICY, "v2", "constraints/gcp.restrictNonCmekServices",
     "Restrict which services may create resources without CMEK")
 
-_GRANT_HINT = ("grant roles/cloudkms.cryptoKeyEncrypterDecrypter on that key to the service's agent first "
-               "(CryptoKeyIAMMember, never project-wide)")
-
-
-def _missing_key(props: Any, *path: str) -> Iterator[str]:
-    if not present(lookup(props, *path)):
-        yield f"{'.'.join(path)} is not set: the data is encrypted with a Google-managed key."
-
-
-def _key_at(*path: str):
-    """A check for resources with a single key reference at `path`."""
-    return lambda props, _options: _missing_key(props, *path)
-
-
-storage_bucket_cmek = resource_policy(
-    "gcp-storage-bucket-cmek",
-    description="Cloud Storage buckets must have a default Cloud KMS key (CMEK).",
-    resource_types=["gcp:storage/bucket:Bucket"],
-    check=_key_at("encryption", "defaultKmsKeyName"),
-    severity=Severity.HIGH,
-    remediation=("Set `encryption.default_kms_key_name` to a key in the bucket's location (us/eu/asia for a "
-                 f"multi-region bucket); {_GRANT_HINT}: service-N@gs-project-accounts.iam.gserviceaccount.com. "
-                 "Add `google_managed_encryption_enforcement_config` to refuse Google-managed objects."),
-    control=RESTRICT_NON_CMEK,
-)
-
-artifactregistry_repository_cmek = resource_policy(
-    "gcp-artifactregistry-repository-cmek",
-    description="Artifact Registry repositories must be encrypted with a Cloud KMS key (CMEK).",
-    resource_types=["gcp:artifactregistry/repository:Repository"],
-    check=_key_at("kmsKeyName"),
-    severity=Severity.HIGH,
-    remediation=("Set `kms_key_name` (it is immutable: the repository is replaced) to a key in the repository's "
-                 f"location; {_GRANT_HINT}: service-N@gcp-sa-artifactregistry.iam.gserviceaccount.com, created "
-                 "with gcp.projects.ServiceIdentity."),
-    control=RESTRICT_NON_CMEK,
-)
-
-bigquery_dataset_cmek = resource_policy(
-    "gcp-bigquery-dataset-cmek",
-    description="BigQuery datasets must have a default Cloud KMS key (CMEK) for their tables.",
-    resource_types=["gcp:bigquery/dataset:Dataset"],
-    check=_key_at("defaultEncryptionConfiguration", "kmsKeyName"),
-    severity=Severity.HIGH,
-    remediation=("Set `default_encryption_configuration.kms_key_name` to a key in the dataset's location (`us` "
-                 f"for US); {_GRANT_HINT}: bq-N@bigquery-encryption.iam.gserviceaccount.com "
-                 "(gcp.bigquery.get_default_service_account)."),
-    control=Control(_CIS_GCP, _CIS_GCP_VERSION, "7.3",
-                    "Ensure a default customer-managed encryption key (CMEK) is specified for all BigQuery data sets"),
-)
-
-
-def _dataflow_job(props: Any, options: Options) -> Iterator[str]:
-    yield from _missing_key(props, "kmsKeyName")
+def _dataflow_streaming_engine(props: Any, options: Options, generic) -> Iterator[str]:
+    """The catalogue's key check, and Streaming Engine, whose state the job's key does not protect (seed 003)."""
+    yield from generic()
     if not options["requireFullCmek"]:
         return
     streaming_engine = lookup(props, "enableStreamingEngine")
@@ -83,133 +38,16 @@ def _dataflow_job(props: Any, options: Options) -> Iterator[str]:
                "(option requireFullCmek).")
 
 
-dataflow_job_cmek = resource_policy(
-    "gcp-dataflow-job-cmek",
-    description="Dataflow jobs must protect pipeline state with a Cloud KMS key (CMEK).",
-    resource_types=["gcp:dataflow/job:Job", "gcp:dataflow/flexTemplateJob:FlexTemplateJob"],
-    check=_dataflow_job,
-    severity=Severity.HIGH,
-    remediation=("Set `kms_key_name` (Beam `--dataflow_kms_key`) to a key in the job's region; "
-                 f"{_GRANT_HINT}: the Dataflow agent service-N@dataflow-service-producer-prod and the Compute "
-                 "agent service-N@compute-system. Set temp and staging locations to CMEK buckets. Where full CMEK "
-                 "is required, turn off Streaming Engine (`enable_streaming_engine`, experiment "
-                 "`enable_streaming_engine`): its state is outside the key."),
-    control=RESTRICT_NON_CMEK,
-    options_schema={
+SPECIAL_CHECKS = {
+    "dataflow-streaming-engine": SpecialCheck(_dataflow_streaming_engine, {
         "requireFullCmek": {
             "type": "boolean",
             "default": True,
             "description": "Block Streaming Engine, whose state the key does not protect (seed 003).",
         },
-    },
-)
-
-pubsub_topic_cmek = resource_policy(
-    "gcp-pubsub-topic-cmek",
-    description="Pub/Sub topics must be encrypted with a Cloud KMS key (CMEK).",
-    resource_types=["gcp:pubsub/topic:Topic"],
-    check=_key_at("kmsKeyName"),
-    severity=Severity.MEDIUM,
-    remediation=f"Set `kms_key_name`; {_GRANT_HINT}: service-N@gcp-sa-pubsub.iam.gserviceaccount.com.",
-    control=RESTRICT_NON_CMEK,
-)
-
-# Every pulumi_gcp 10.2 Vertex AI resource that takes `encryption_spec` (tests/policies check the list).
-VERTEX_ENCRYPTION_SPEC_TYPES = (
-    "gcp:vertex/aiDataset:AiDataset",
-    "gcp:vertex/aiEndpoint:AiEndpoint",
-    "gcp:vertex/aiEvaluationMetric:AiEvaluationMetric",
-    "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore",
-    "gcp:vertex/aiFeatureStore:AiFeatureStore",
-    "gcp:vertex/aiIndex:AiIndex",
-    "gcp:vertex/aiIndexEndpoint:AiIndexEndpoint",
-    "gcp:vertex/aiMetadataStore:AiMetadataStore",
-    "gcp:vertex/aiPersistentResource:AiPersistentResource",
-    "gcp:vertex/aiRagCorpus:AiRagCorpus",
-    "gcp:vertex/aiReasoningEngine:AiReasoningEngine",
-    "gcp:vertex/aiTensorboard:AiTensorboard",
-)
-
-vertex_resource_cmek = resource_policy(
-    "gcp-vertex-resource-cmek",
-    description="Vertex AI resources that accept an encryptionSpec must use a Cloud KMS key (CMEK).",
-    resource_types=VERTEX_ENCRYPTION_SPEC_TYPES,
-    check=_key_at("encryptionSpec", "kmsKeyName"),
-    severity=Severity.HIGH,
-    remediation=("Set `encryption_spec.kms_key_name` to a key in the resource's region (Vertex is strictly "
-                 f"regional); {_GRANT_HINT}: service-N@gcp-sa-aiplatform.iam.gserviceaccount.com."),
-    control=RESTRICT_NON_CMEK,
-)
-
-
-def _workbench_disks(props: Any, _options: Options) -> Iterator[str]:
-    for disk in ("bootDisk", "dataDisks"):
-        encryption = lookup(props, "gceSetup", disk, "diskEncryption")
-        key = lookup(props, "gceSetup", disk, "kmsKey")
-        if encryption not in ("CMEK", UNKNOWN):
-            yield f"gceSetup.{disk}.diskEncryption is {encryption or 'not set (GMEK)'}, not CMEK."
-        elif not present(key):
-            yield f"gceSetup.{disk}.kmsKey is not set."
-
-
-workbench_instance_cmek = resource_policy(
-    "gcp-workbench-instance-disk-cmek",
-    description="Vertex AI Workbench instances must keep boot and data disks on a Cloud KMS key (CMEK).",
-    resource_types=["gcp:workbench/instance:Instance"],
-    check=_workbench_disks,
-    severity=Severity.HIGH,
-    remediation=("Set `gce_setup.boot_disk` and `gce_setup.data_disks` to `disk_encryption=\"CMEK\"` with "
-                 f"`kms_key`; {_GRANT_HINT}: the Notebooks agents and service-N@compute-system."),
-    control=RESTRICT_NON_CMEK,
-)
-
-
-def _compute_disk(props: Any, _options: Options) -> Iterator[str]:
-    yield from _missing_key(props, "diskEncryptionKey", "kmsKeySelfLink")
-
-
-_CIS_VM_DISKS = Control(_CIS_GCP, _CIS_GCP_VERSION, "4.7",
-                        "Ensure VM disks for critical VMs are encrypted with customer-managed keys")
-
-compute_disk_cmek = resource_policy(
-    "gcp-compute-disk-cmek",
-    description="Compute Engine disks must be encrypted with a Cloud KMS key (CMEK).",
-    resource_types=["gcp:compute/disk:Disk", "gcp:compute/regionDisk:RegionDisk"],
-    check=_compute_disk,
-    severity=Severity.MEDIUM,
-    remediation=f"Set `disk_encryption_key.kms_key_self_link`; {_GRANT_HINT}: service-N@compute-system.",
-    control=_CIS_VM_DISKS,
-)
-
-
-def _instance_boot_disk(props: Any, _options: Options) -> Iterator[str]:
-    # An attached existing disk carries its own key; the Disk resource is checked by gcp-compute-disk-cmek.
-    if present(lookup(props, "bootDisk", "source")):
-        return
-    yield from _missing_key(props, "bootDisk", "kmsKeySelfLink")
-
-
-compute_instance_boot_disk_cmek = resource_policy(
-    "gcp-compute-instance-boot-disk-cmek",
-    description="Compute Engine instances must create their boot disk under a Cloud KMS key (CMEK).",
-    resource_types=["gcp:compute/instance:Instance"],
-    check=_instance_boot_disk,
-    severity=Severity.MEDIUM,
-    remediation=f"Set `boot_disk.kms_key_self_link`; {_GRANT_HINT}: service-N@compute-system.",
-    control=_CIS_VM_DISKS,
-)
-
-logging_bucket_cmek = resource_policy(
-    "gcp-logging-bucket-cmek",
-    description="Cloud Logging buckets must be encrypted with a Cloud KMS key (CMEK); logs are not otherwise.",
-    resource_types=["gcp:logging/projectBucketConfig:ProjectBucketConfig"],
-    check=_key_at("cmekSettings", "kmsKeyName"),
-    severity=Severity.MEDIUM,
-    remediation=("Set `cmek_settings.kms_key_name` (it cannot be turned off later) to a key in the bucket's "
-                 f"location; {_GRANT_HINT}: the logging agent from gcp.logging.get_project_settings "
-                 "(kms_service_account_id)."),
-    control=RESTRICT_NON_CMEK,
-)
+    }),
+}
+"""Code the catalogue's GCP entries name with `code:`."""
 
 _SECONDS = re.compile(r"^(\d+(?:\.\d+)?)s$")
 _DAY = 86400
@@ -578,16 +416,6 @@ orgpolicy_restrict_non_cmek = resource_policy(
 )
 
 POLICIES = [
-    storage_bucket_cmek,
-    artifactregistry_repository_cmek,
-    bigquery_dataset_cmek,
-    dataflow_job_cmek,
-    pubsub_topic_cmek,
-    vertex_resource_cmek,
-    workbench_instance_cmek,
-    compute_disk_cmek,
-    compute_instance_boot_disk_cmek,
-    logging_bucket_cmek,
     kms_crypto_key_rotation,
     kms_key_ring_not_global,
     kms_iam_not_public,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -32,6 +32,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import PolicyResource
 
+from . import catalogue
+
 EXCLUDE_FOR = "excludeFor"
 RESOURCE_TYPES_ATTRIBUTE = "cmek_resource_types"
 """Set on each resource policy: the canonical types it checks (the pack's type index reads it)."""
@@ -45,6 +47,8 @@ _EXCLUDE_FOR_SCHEMA = {
 Options = Mapping[str, Any]
 ResourceCheck = Callable[[Any, Options], Iterable[str]]
 """`check(props, options)` yields one message per way the resource fails (props read via `props.lookup`)."""
+ResourceChecks = Union[ResourceCheck, Mapping[str, ResourceCheck]]
+"""One check for every type, or one per canonical type token."""
 StackCheck = Callable[[list[PolicyResource], Options], Iterable[tuple[PolicyResource, str]]]
 """`check(resources, options)` yields (offending resource, message) pairs."""
 
@@ -71,14 +75,8 @@ class Control:
 CIS_CONTROLS_3_11 = Control("CIS Critical Security Controls", "8.1", "3.11", "Encrypt sensitive data at rest")
 
 
-@lru_cache(maxsize=None)
-def canonical_type(token: str) -> str:
-    """`pkg:module:Name` with azure-native's `/vYYYYMMDD` API version dropped from the module."""
-    package, _, rest = token.partition(":")
-    module, _, name = rest.rpartition(":")
-    if package == "azure-native":
-        module = module.split("/", 1)[0]
-    return f"{package}:{module}:{name}"
+canonical_type = catalogue.canonical_type
+"""`pkg:module:Name`; azure-native without its API version and with v2 module aliases (the catalogue's matcher)."""
 
 
 @lru_cache(maxsize=256)
@@ -118,19 +116,22 @@ def resource_policy(
     *,
     description: str,
     resource_types: Iterable[str],
-    check: ResourceCheck,
+    check: ResourceChecks,
     severity: Severity,
     remediation: str,
     control: Control,
     options_schema: Optional[Mapping[str, Mapping[str, Any]]] = None,
     enforcement_level: Optional[EnforcementLevel] = None,
 ) -> ResourceValidationPolicy:
-    """A policy that runs `check` on every resource whose type is one of `resource_types`."""
+    """A policy that runs `check` (or `check[type]`) on every resource whose type is one of `resource_types`."""
     types = frozenset(canonical_type(t) for t in resource_types)
+    checks = ({canonical_type(t): c for t, c in check.items()} if isinstance(check, Mapping)
+              else dict.fromkeys(types, check))
     defaults = _defaults(options_schema)
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if canonical_type(args.resource_type) not in types:
+        check = checks.get(canonical_type(args.resource_type))
+        if check is None:
             return
         options = _options(defaults, args.get_config())
         if _exempt(args.name, _exemptions(options, report_violation)):

@@ -1,0 +1,571 @@
+"""The key catalogue: where each resource type keeps its key, and which values mean a provider-managed key.
+
+The catalogue is data (`policies/cmek/catalogue/<cloud>/<service>.yaml`, format in policies/README.md);
+this module loads and validates it, matches resource type tokens, and judges one resource's properties.
+It imports only the standard library and PyYAML, so the live audit (tools/audit) can load this file by
+path and apply the very same rules to what the cloud APIs return; the pack turns each entry into a
+policy (`generated.py`).
+
+Properties are plain JSON-like data (dicts, lists, strings) with camelCase keys, as the engine sends them.
+During a preview a value may be one of the engine's unknown sentinels: an unknown key counts as a
+customer key, and an unknown condition or mode field skips the check (no unknown ever blocks).
+Messages name paths and the catalogue's own literals, never a property's value, so a secret is read but
+never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Optional
+
+import yaml
+
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogue"
+PACKAGES = {"gcp": "gcp", "aws": "aws", "azure": "azure-native"}
+"""Catalogue folder -> the token package of that cloud's Pulumi provider."""
+OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
+AZURE_ALIASES_FILE = "aliases.yaml"
+GCP_LOCATIONS_FILE = "locations.yaml"
+NOT_POLICY_FILES = (OUT_OF_SCOPE_FILE, AZURE_ALIASES_FILE, GCP_LOCATIONS_FILE)
+SEVERITIES = ("low", "medium", "high", "critical")
+NAME = re.compile(r"^(gcp|aws|azure)-[a-z0-9]+(-[a-z0-9]+){2,}$")
+PROVIDER_KEY = {"gcp": "a Google-managed key", "aws": "an AWS-managed key", "azure": "a Microsoft-managed key"}
+
+# The engine's unknown sentinels (pulumi sdk/go/common/resource/plugin/rpc.go; pulumi_policy/proxy.py).
+UNKNOWN_SENTINELS = frozenset({
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "030794c1-ac77-496b-92df-f27374a8bd58", "e48ece36-62e2-4504-bad9-02848725956a",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+})
+# An engine secret that reached us still wrapped (pulumi sdk/go/common/resource/sig): read its value.
+_SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+_AWS_MANAGED_ALIAS = re.compile(r"^(alias/aws/|arn:aws[a-z-]*:kms:[a-z0-9-]*:\d*:alias/aws/)")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that the loader cannot accept: names the file, the key, the value and what is allowed."""
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+"""A value only known after the update."""
+
+
+_PROXIES = ("_DictProxy", "_ListProxy")
+"""pulumi-policy's unknown-checking proxies (pulumi_policy/proxy.py); `proxy["__target"]` is their documented
+escape hatch and never raises. Matched by name so that this module needs no pulumi_policy import."""
+
+
+def read(value: Any) -> Any:
+    """A property value with proxies opened, sentinels turned into UNKNOWN and wrapped secrets opened."""
+    if type(value).__name__ in _PROXIES:
+        value = value["__target"]
+    if isinstance(value, str) and value in UNKNOWN_SENTINELS:
+        return UNKNOWN
+    if isinstance(value, dict) and value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]:
+        return read(value.get("value"))
+    return value
+
+
+def absent(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and len(value) == 0)
+
+
+# --- type tokens ------------------------------------------------------------------------------------------
+
+_AZURE_ALIASES: dict[str, str] = {}
+"""v2 module names that azure-native v3 still accepts (from catalogue/azure/aliases.yaml): old -> current token."""
+
+
+def _load_azure_aliases(directory: Path) -> None:
+    path = directory / "azure" / AZURE_ALIASES_FILE
+    if path.exists():
+        data = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(data, dict):
+            raise CatalogueError(f"{path}: expected a mapping of alias token -> current token")
+        _AZURE_ALIASES.clear()
+        _AZURE_ALIASES.update({str(k): str(v) for k, v in data.items()})
+        canonical_type.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def canonical_type(token: str) -> str:
+    """`pkg:module:Name`, for azure-native without the `/vYYYYMMDD` API version and with v2 module aliases
+    (`azure-native:documentdb/v20230415:DatabaseAccount` -> `azure-native:cosmosdb:DatabaseAccount`)."""
+    package, _, rest = token.partition(":")
+    module, _, name = rest.rpartition(":")
+    if package != "azure-native":
+        return token
+    versionless = f"{package}:{module.split('/', 1)[0]}:{name}"
+    return _AZURE_ALIASES.get(versionless, versionless)
+
+
+# --- paths and conditions -----------------------------------------------------------------------------------
+
+_SEGMENT = re.compile(r"^([A-Za-z_$@][A-Za-z0-9_$@-]*)(\[\]|\{\}|~json)?$")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: str  # "" (object), "each" (list elements), "values" (map values), "json" (JSON string)
+
+
+def parse_path(text: str) -> tuple[Step, ...]:
+    """`a.b[].c~json.d` -> steps; raises ValueError for anything else."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("a path is a non-empty string like a.b[].c")
+    steps = []
+    for segment in text.split("."):
+        match = _SEGMENT.match(segment)
+        if not match:
+            raise ValueError(f"segment {segment!r} is not name, name[], name{{}} or name~json")
+        steps.append(Step(match.group(1), {"[]": "each", "{}": "values", "~json": "json"}.get(match.group(2) or "", "")))
+    return tuple(steps)
+
+
+def wire_path(steps: tuple[Step, ...]) -> tuple[str, ...]:
+    """The property names along a path, without list/map/JSON markers (what the SDK's input types name)."""
+    return tuple(s.name for s in steps)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    path: str          # concrete path, with list indexes
+    value: Any         # None when absent along the way, UNKNOWN when unknown
+    parent: Any        # the object holding the leaf (for siblings); None when absent or unknown along the way
+
+
+def walk(node: Any, steps: tuple[Step, ...], trail: str = "", parent: Any = None) -> Iterator[Leaf]:
+    """Every leaf a path reaches in `node`; one absent leaf when something along the way is missing."""
+    node = read(node)
+    if not steps:
+        yield Leaf(trail, node, parent)
+        return
+    if node is UNKNOWN:  # a whole object is unknown: the key inside it may be anything
+        yield Leaf(trail, UNKNOWN, None)
+        return
+    step, rest = steps[0], steps[1:]
+    here = f"{trail}.{step.name}" if trail else step.name
+    rest_text = "".join(f".{s.name}" for s in rest)
+    if not isinstance(node, dict):
+        yield Leaf(here + rest_text, None, None)
+        return
+    value = read(node.get(step.name))
+    if step.kind == "json" and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if value is UNKNOWN:
+        yield Leaf(here, UNKNOWN, node if not rest else None)
+    elif step.kind in ("each", "values") and not absent(value):
+        items = (list(enumerate(value)) if isinstance(value, list) else
+                 list(value.items()) if step.kind == "values" and isinstance(value, dict) else [(0, value)])
+        for index, item in items:
+            yield from walk(item, rest, f"{here}[{index}]" if isinstance(value, list) else
+                            f"{here}.{index}" if step.kind == "values" else here, node)
+    elif step.kind in ("each", "values"):
+        yield Leaf(here + rest_text, None, None)
+    else:
+        yield from walk(value, rest, here, node)
+
+
+def _first(node: Any, steps: tuple[Step, ...]) -> Any:
+    """The value at a path without lists (conditions): None when absent, UNKNOWN when unknown."""
+    leaves = list(walk(node, steps))
+    values = [leaf.value for leaf in leaves]
+    if any(v is UNKNOWN for v in values):
+        return UNKNOWN
+    present = [v for v in values if not absent(v)]
+    return present[0] if present else None
+
+
+def _equal(value: Any, literals: tuple[str, ...]) -> bool:
+    text = str(value).lower() if not isinstance(value, bool) else str(value).lower()
+    return any(text == literal.lower() for literal in literals)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`path` (absolute) or `sibling` (relative to the key's parent) present, or equal to one of `equals`."""
+
+    steps: tuple[Step, ...]
+    relative: bool
+    equals: tuple[str, ...] = ()
+    other_than: tuple[str, ...] = ()
+    reason: str = ""
+    source: str = ""
+    text: str = ""
+
+    def value(self, props: Any, parent: Any) -> Any:
+        return _first(parent if self.relative else props, self.steps)
+
+    def holds(self, props: Any, parent: Any) -> Any:
+        """True, False, or UNKNOWN."""
+        value = self.value(props, parent)
+        if value is UNKNOWN:
+            return UNKNOWN
+        if self.other_than:
+            return absent(value) or not _equal(value, self.other_than)
+        if self.equals:
+            return not absent(value) and _equal(value, self.equals)
+        return not absent(value)
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    path: str
+    steps: tuple[Step, ...]
+    managed: tuple[Any, ...]           # "absent", "aws-managed-alias", ("equals", literals), Condition
+    when: tuple[Condition, ...] = ()
+    exempt: tuple[Condition, ...] = ()
+    alternatives: tuple[tuple[Step, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    token: str
+    keys: tuple[KeyRule, ...]
+    exempt: tuple[Condition, ...] = ()
+    location: Optional[Mapping[str, Any]] = None
+    agents: tuple[str, ...] = ()
+    audit: Optional[Mapping[str, Any]] = None
+    compliant: Mapping[str, Any] = field(default_factory=dict)
+    noncompliant: tuple[Mapping[str, Any], ...] = ()
+    cloud: str = ""
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    name: str
+    description: str
+    severity: str
+    remediation: str
+    control: Mapping[str, str]
+    docs: str
+    types: tuple[TypeSpec, ...]
+    cloud: str
+    file: str
+    enforcement: Optional[str] = None
+    code: Optional[str] = None
+
+
+def _verdict(rule: KeyRule, leaf: Leaf, props: Any, provider_key: str) -> Optional[str]:
+    """Why the key at `leaf` is provider-managed; None when it is a customer key or not knowable yet."""
+    if leaf.value is UNKNOWN and leaf.parent is None:
+        return None  # the object holding the key is unknown: its key and mode fields too
+    modes = [m for m in rule.managed if isinstance(m, Condition)]
+    for mode in modes:
+        holds = mode.holds(props, leaf.parent)
+        if holds is UNKNOWN:
+            return None
+        if holds:
+            where = (leaf.path.rsplit(".", 1)[0] + "." if mode.relative and "." in leaf.path else "") + mode.text
+            allowed = (f"not one of {', '.join(mode.other_than)}" if mode.other_than
+                       else f"one of {', '.join(mode.equals)}" if mode.equals else "set")
+            return f"{where} is {allowed}: the data is under {provider_key}."
+    value = leaf.value
+    if value is UNKNOWN:
+        return None
+    if absent(value):
+        return f"{leaf.path} is not set: the data is under {provider_key}." if "absent" in rule.managed else None
+    if "aws-managed-alias" in rule.managed and isinstance(value, str) and _AWS_MANAGED_ALIAS.match(value):
+        return f"{leaf.path} is an AWS-managed key (alias/aws/*): its policy and rotation are not the customer's."
+    for matcher in rule.managed:
+        if isinstance(matcher, tuple) and matcher[0] == "equals" and _equal(value, matcher[1]):
+            return f"{leaf.path} is one of {', '.join(matcher[1])}: the data is under {provider_key}."
+    return None
+
+
+def _satisfied_elsewhere(rule: KeyRule, props: Any, provider_key: str) -> bool:
+    for steps in rule.alternatives:
+        leaves = list(walk(props, steps))
+        if leaves and all(_verdict(rule, leaf, props, provider_key) is None and
+                          (leaf.value is UNKNOWN or not absent(leaf.value)) for leaf in leaves):
+            return True
+    return False
+
+
+def _skips(conditions: tuple[Condition, ...], props: Any, parent: Any) -> bool:
+    """An exemption that holds, or cannot be known yet."""
+    return any(c.holds(props, parent) is not False for c in conditions)
+
+
+def problems(spec: TypeSpec, props: Any) -> Iterator[str]:
+    """One message per key of `props` that is not a customer key (props: plain data, camelCase)."""
+    props = read(props)
+    if props is UNKNOWN or _skips(spec.exempt, props, props):
+        return
+    provider_key = PROVIDER_KEY.get(spec.cloud, "a provider-managed key")
+    said: set[str] = set()  # keys sharing a mode field (status, sku) fail for one reason: say it once
+    for rule in spec.keys:
+        for leaf in walk(props, rule.steps):
+            if any(c.holds(props, leaf.parent) is not True for c in rule.when):
+                continue
+            if _skips(rule.exempt, props, leaf.parent):
+                continue
+            message = _verdict(rule, leaf, props, provider_key)
+            if message and message not in said and not _satisfied_elsewhere(rule, props, provider_key):
+                said.add(message)
+                yield message
+
+
+# --- loading --------------------------------------------------------------------------------------------------
+
+_POLICY_KEYS = {"name", "description", "severity", "remediation", "control", "docs", "types", "enforcement", "code"}
+_CONTROL_KEYS = {"framework", "version", "reference", "specification"}
+_TYPE_KEYS = {"token", "keys", "exempt", "location", "agents", "audit", "examples"}
+_KEY_KEYS = {"path", "managed", "when", "exempt", "or"}
+_CONDITION_KEYS = {"path", "sibling", "equals", "other_than", "reason", "source"}
+_MATCHER_WORDS = ("absent", "aws-managed-alias")
+
+
+class _Where:
+    """Builds errors that name the file and the key."""
+
+    def __init__(self, file: Path, trail: str = "") -> None:
+        self.file, self.trail = file, trail
+
+    def at(self, key: Any) -> "_Where":
+        return _Where(self.file, f"{self.trail}.{key}" if self.trail and not str(key).startswith("[") else
+                      f"{self.trail}{key}")
+
+    def fail(self, value: Any, allowed: str) -> CatalogueError:
+        return CatalogueError(f"{self.file}: {self.trail or '(top)'} is {value!r}; expected {allowed}.")
+
+
+def _mapping(value: Any, where: _Where, allowed_keys: set[str], required: set[str]) -> dict:
+    if not isinstance(value, dict):
+        raise where.fail(value, f"a mapping with keys {sorted(allowed_keys)}")
+    for key in value:
+        if key not in allowed_keys:
+            raise where.at(key).fail(value[key], f"no such key; allowed keys are {sorted(allowed_keys)}")
+    for key in required:
+        if value.get(key) in (None, "", [], {}):
+            raise where.at(key).fail(value.get(key), "a value (required)")
+    return value
+
+
+def _text(value: Any, where: _Where) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise where.fail(value, "a non-empty string")
+    return value
+
+
+def _literals(value: Any, where: _Where) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, (str, bool, int)) for v in value):
+        raise where.fail(value, "a non-empty list of strings")
+    return tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in value)
+
+
+def _steps(value: Any, where: _Where) -> tuple[Step, ...]:
+    try:
+        return parse_path(value)
+    except ValueError as error:
+        raise where.fail(value, f"a path ({error})") from None
+
+
+def _condition(value: Any, where: _Where, *, reason_required: bool = False) -> Condition:
+    if isinstance(value, str):
+        return Condition(_steps(value, where), relative=False, text=value)
+    raw = _mapping(value, where, _CONDITION_KEYS, {"reason"} if reason_required else set())
+    if ("path" in raw) == ("sibling" in raw):
+        raise where.fail(value, "exactly one of path (absolute) or sibling (relative to the key's object)")
+    if "equals" in raw and "other_than" in raw:
+        raise where.fail(value, "at most one of equals and other_than")
+    text = raw.get("path") or raw.get("sibling")
+    return Condition(
+        _steps(text, where.at("path" if "path" in raw else "sibling")), relative="sibling" in raw,
+        equals=_literals(raw["equals"], where.at("equals")) if "equals" in raw else (),
+        other_than=_literals(raw["other_than"], where.at("other_than")) if "other_than" in raw else (),
+        reason=str(raw.get("reason", "")), source=str(raw.get("source", "")), text=text)
+
+
+def _conditions(value: Any, where: _Where, *, reason_required: bool) -> tuple[Condition, ...]:
+    items = value if isinstance(value, list) else [value]
+    return tuple(_condition(v, where.at(f"[{i}]"), reason_required=reason_required) for i, v in enumerate(items))
+
+
+def _matcher(value: Any, where: _Where) -> Any:
+    if value in _MATCHER_WORDS:
+        return value
+    if isinstance(value, dict) and set(value) == {"equals"}:
+        return ("equals", _literals(value["equals"], where.at("equals")))
+    if isinstance(value, dict) and ("sibling" in value or "path" in value) and (
+            "equals" in value or "other_than" in value):
+        return _condition(value, where)
+    raise where.fail(value, f"one of {list(_MATCHER_WORDS)}, {{equals: [..]}}, "
+                            "{sibling|path: p, equals|other_than: [..]}")
+
+
+def _key(value: Any, where: _Where) -> KeyRule:
+    raw = _mapping(value, where, _KEY_KEYS, {"path", "managed"})
+    if not isinstance(raw["managed"], list):
+        raise where.at("managed").fail(raw["managed"], "a list of matchers")
+    alternatives = raw.get("or", [])
+    if not isinstance(alternatives, list):
+        raise where.at("or").fail(alternatives, "a list of paths")
+    return KeyRule(
+        path=raw["path"], steps=_steps(raw["path"], where.at("path")),
+        managed=tuple(_matcher(m, where.at("managed").at(f"[{i}]")) for i, m in enumerate(raw["managed"])),
+        when=_conditions(raw["when"], where.at("when"), reason_required=False) if "when" in raw else (),
+        exempt=_conditions(raw["exempt"], where.at("exempt"), reason_required=True) if "exempt" in raw else (),
+        alternatives=tuple(_steps(p, where.at("or").at(f"[{i}]")) for i, p in enumerate(alternatives)))
+
+
+def _type(value: Any, where: _Where, cloud: str) -> TypeSpec:
+    raw = _mapping(value, where, _TYPE_KEYS, {"token", "keys", "examples"})
+    token = _text(raw["token"], where.at("token"))
+    if not token.startswith(PACKAGES[cloud] + ":") or token.count(":") != 2:
+        raise where.at("token").fail(token, f"a {PACKAGES[cloud]}:<module>:<Name> token")
+    if not isinstance(raw["keys"], list):
+        raise where.at("keys").fail(raw["keys"], "a list of key entries")
+    examples = _mapping(raw["examples"], where.at("examples"), {"compliant", "noncompliant"},
+                        {"compliant", "noncompliant"})
+    if not isinstance(examples["compliant"], dict):
+        raise where.at("examples.compliant").fail(examples["compliant"], "a mapping of camelCase inputs")
+    noncompliant = examples["noncompliant"]
+    if not isinstance(noncompliant, list) or not all(isinstance(e, dict) for e in noncompliant):
+        raise where.at("examples.noncompliant").fail(noncompliant, "a non-empty list of mappings")
+    agents = raw.get("agents", [])
+    if not isinstance(agents, list) or not all(isinstance(a, str) for a in agents):
+        raise where.at("agents").fail(agents, "a list of service-agent domains")
+    location = raw.get("location")
+    if location is not None:
+        _mapping(location, where.at("location"), {"inputs", "pairing"}, {"inputs", "pairing"})
+    return TypeSpec(
+        token=token, keys=tuple(_key(k, where.at("keys").at(f"[{i}]")) for i, k in enumerate(raw["keys"])),
+        exempt=_conditions(raw["exempt"], where.at("exempt"), reason_required=True) if "exempt" in raw else (),
+        location=location, agents=tuple(agents), audit=raw.get("audit"),
+        compliant=examples["compliant"], noncompliant=tuple(noncompliant), cloud=cloud)
+
+
+def _policy(value: Any, where: _Where, cloud: str, file: Path) -> PolicySpec:
+    raw = _mapping(value, where, _POLICY_KEYS, _POLICY_KEYS - {"enforcement", "code"})
+    name = _text(raw["name"], where.at("name"))
+    if not NAME.match(name) or not name.startswith(cloud + "-"):
+        raise where.at("name").fail(name, f"{cloud}-<service>-<resource>-<rule> in lower case")
+    if raw["severity"] not in SEVERITIES:
+        raise where.at("severity").fail(raw["severity"], f"one of {list(SEVERITIES)}")
+    if raw.get("enforcement") not in (None, "advisory", "mandatory"):
+        raise where.at("enforcement").fail(raw["enforcement"], "advisory or mandatory")
+    if not _text(raw["description"], where.at("description")).endswith("."):
+        raise where.at("description").fail(raw["description"], "a sentence ending with '.'")
+    control = _mapping(raw["control"], where.at("control"), _CONTROL_KEYS, _CONTROL_KEYS)
+    if not isinstance(raw["types"], list) or not raw["types"]:
+        raise where.at("types").fail(raw["types"], "a non-empty list of types")
+    return PolicySpec(
+        name=name, description=raw["description"], severity=raw["severity"],
+        remediation=_text(raw["remediation"], where.at("remediation")),
+        control={k: str(v) for k, v in control.items()}, docs=_text(raw["docs"], where.at("docs")),
+        types=tuple(_type(t, where.at("types").at(f"[{i}]"), cloud) for i, t in enumerate(raw["types"])),
+        cloud=cloud, file=str(file), enforcement=raw.get("enforcement"), code=raw.get("code"))
+
+
+@dataclass
+class Catalogue:
+    policies: list[PolicySpec]
+    out_of_scope: dict[str, dict[str, str]]
+    """cloud -> token -> one-line reason."""
+    pairings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """GCP location pairings (catalogue/gcp/locations.yaml): name -> {source, locations}."""
+    _by_type: dict[str, list[tuple[PolicySpec, TypeSpec]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for policy in self.policies:
+            for spec in policy.types:
+                self._by_type.setdefault(canonical_type(spec.token), []).append((policy, spec))
+
+    def types_for(self, token: str) -> list[tuple[PolicySpec, TypeSpec]]:
+        """The catalogue entries for a type token (any azure-native API version or v2 alias)."""
+        return self._by_type.get(canonical_type(token), [])
+
+    def key_locations(self, pairing: str, data_location: str) -> tuple[str, ...]:
+        """Cloud KMS locations a key may be in for data in `data_location` (lower case, zones as regions)."""
+        return tuple(self.pairings[pairing]["locations"].get(data_location, (data_location,)))
+
+    def pairing_source(self, pairing: str) -> str:
+        return self.pairings[pairing]["source"]
+
+    def tokens(self, cloud: str) -> set[str]:
+        return {t.token for p in self.policies if p.cloud == cloud for t in p.types}
+
+
+def _pairings(data: Any, where: _Where) -> dict[str, dict[str, Any]]:
+    raw = _mapping(data, where, {"pairings"}, {"pairings"})["pairings"]
+    if not isinstance(raw, dict):
+        raise where.at("pairings").fail(raw, "a mapping of pairing name -> {source, locations}")
+    found = {}
+    for name, pairing in raw.items():
+        pairing = _mapping(pairing, where.at(f"pairings.{name}"), {"source", "locations"}, {"source"})
+        locations = pairing.get("locations") or {}
+        if not isinstance(locations, dict) or not all(isinstance(v, list) and v for v in locations.values()):
+            raise where.at(f"pairings.{name}.locations").fail(locations, "a mapping of data location -> [KMS locations]")
+        found[name] = {"source": pairing["source"],
+                       "locations": {str(k).lower(): tuple(str(x).lower() for x in v) for k, v in locations.items()}}
+    return found
+
+
+def _yaml(path: Path) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(path.read_text(), Loader=loader)
+    except yaml.YAMLError as error:
+        raise CatalogueError(f"{path}: not valid YAML ({error})") from None
+
+
+def load(directory: Path = CATALOGUE_DIR) -> Catalogue:
+    """Every catalogue file under `directory`, validated; raises CatalogueError on the first problem."""
+    _load_azure_aliases(directory)
+    policies: list[PolicySpec] = []
+    out_of_scope: dict[str, dict[str, str]] = {}
+    pairings: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    for cloud in PACKAGES:
+        out_of_scope[cloud] = {}
+        for path in sorted((directory / cloud).glob("*.yaml")):
+            data = _yaml(path)
+            if path.name == AZURE_ALIASES_FILE:
+                continue
+            if path.name == GCP_LOCATIONS_FILE:
+                pairings.update(_pairings(data, _Where(path)))
+                continue
+            if path.name == OUT_OF_SCOPE_FILE:
+                if not isinstance(data, dict) or not all(isinstance(v, str) and v.strip() for v in data.values()):
+                    raise _Where(path).fail(data, "a mapping of token -> one-line reason")
+                out_of_scope[cloud].update(data)
+                continue
+            raw = _mapping(data, _Where(path), {"policies"}, {"policies"})
+            for i, item in enumerate(raw["policies"]):
+                policy = _policy(item, _Where(path, f"policies[{i}]"), cloud, path)
+                if policy.name in names:
+                    raise _Where(path, f"policies[{i}].name").fail(policy.name, f"a name not already used in {names[policy.name]}")
+                names[policy.name] = str(path)
+                for spec in policy.types:
+                    token = canonical_type(spec.token)
+                    if token in tokens:
+                        raise _Where(path, f"policies[{i}].types").fail(spec.token, f"a token not already in {tokens[token]}")
+                    tokens[token] = f"{path.name} ({policy.name})"
+                policies.append(policy)
+    for policy in policies:
+        for i, spec in enumerate(policy.types):
+            if spec.location and spec.location["pairing"] not in pairings:
+                raise _Where(Path(policy.file), f"{policy.name}.types[{i}].location.pairing").fail(
+                    spec.location["pairing"], f"one of {sorted(pairings)} (catalogue/gcp/{GCP_LOCATIONS_FILE})")
+    return Catalogue(policies, out_of_scope, pairings)
+
+
+_load_azure_aliases(CATALOGUE_DIR)  # the matcher works before (and without) a full load
