@@ -89,13 +89,9 @@ def wrapped(key: str, value: Any, indent: str) -> list[str]:
     lines = [f"{indent}{key}:"]
     body = json.dumps(value, indent=2, default=_unknown) if isinstance(value, (dict, list)) else json.dumps(value)
     for line in body.splitlines():
-        text = f"{indent}{INDENT}{line}"
-        if len(text) <= WIDTH:
-            lines.append(text)
-            continue
-        hanging = " " * (len(line) - len(line.lstrip()) + 4)
-        lines.extend(textwrap.wrap(text, WIDTH, subsequent_indent=f"{indent}{INDENT}{hanging}",
-                                   break_long_words=True, break_on_hyphens=False))
+        prefix = f"{indent}{INDENT}{' ' * (len(line) - len(line.lstrip()))}"
+        lines.extend(textwrap.wrap(line.lstrip(), WIDTH, initial_indent=prefix, subsequent_indent=prefix + "  ",
+                                   break_long_words=True, break_on_hyphens=False) or [prefix])
     return lines
 
 
@@ -163,7 +159,8 @@ def children_in_dependency_order(resources: Sequence[Registration]) -> dict[str,
     return ordered
 
 
-def render_tree(resources: Sequence[Registration]) -> list[str]:
+def render_tree(resources: Sequence[Registration], depth: int = 0) -> list[str]:
+    """The resources under their parents, each with the inputs that matter, `depth` levels in."""
     tree = children_in_dependency_order(resources)
     lines: list[str] = []
 
@@ -179,7 +176,7 @@ def render_tree(resources: Sequence[Registration]) -> list[str]:
 
     roots = {r.parent for r in resources} - {r.urn for r in resources}
     for root in sorted(roots):
-        walk(root, 0)
+        walk(root, depth)
     return lines
 
 
@@ -213,8 +210,10 @@ def summarise_outputs(outputs: dict[str, Any]) -> list[str]:
         leaves = list(_leaves(value))
         unknown = sum(_is_unknown(v) for v in leaves)
         fields = ", ".join(value) if isinstance(value, dict) else ""
-        lines.append(f"  {key}: {len(leaves)} values, {unknown} unknown until created"
-                     + (f" ({textwrap.shorten(fields, WIDTH - len(key) - 40)})" if fields else ""))
+        line = f"  {key}: {len(leaves)} values, {unknown} unknown until created"
+        if fields:
+            line += f" ({textwrap.shorten(fields, WIDTH - len(line) - 3, placeholder=', ...')})"
+        lines.append(line)
     return lines
 
 
@@ -241,7 +240,7 @@ def render_text(result: "PreviewResult", all_outputs: bool = False) -> str:
         f"Policy pack {pack}, config: {config}",
         "",
         f"+ {STACK_TYPE}  {ctx.project}-{ctx.stack}",
-        *(INDENT + line for line in render_tree(result.run.resources)),
+        *render_tree(result.run.resources, depth=1),
         "",
         f"Resources: {len(result.run.resources)} to create",
         "",
@@ -256,7 +255,8 @@ def render_text(result: "PreviewResult", all_outputs: bool = False) -> str:
         for w in result.waivers:
             resource = by_urn.get(w.urn)
             where = f"{resource.type}  {resource.name}" if resource else w.urn
-            lines.append(f"  {w.policy}  {where}  (pattern {w.pattern!r}, {w.where})")
+            lines.append(f"  {w.policy}  {where}")
+            lines.append(f"      pattern {w.pattern!r} ({w.where})")
         lines.append("")
     policies = len(result.pack.policies)
     enabled = sum(level != "disabled" for level in result.enforcement.values())
