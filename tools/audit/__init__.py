@@ -1,0 +1,1 @@
+"""Live audit of real AWS accounts, GCP projects and Azure subscriptions against the pack's key catalogue."""
