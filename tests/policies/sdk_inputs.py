@@ -167,13 +167,28 @@ def azure_module_aliases() -> dict[str, str]:
 
 
 def iter_catalogue_paths(cat) -> Iterator[tuple[str, str, str, str]]:
-    """(cloud, policy, token, path) for every key path, alternative and condition path of the catalogue."""
+    """(cloud, policy, token, path) for every key path, alternative and condition path of the catalogue
+    (a sibling condition resolved against its key's path)."""
     for policy in cat.policies:
         for spec in policy.types:
+            for condition in spec.exempt:
+                yield policy.cloud, policy.name, spec.token, _text(condition.steps)
             for rule in spec.keys:
                 yield policy.cloud, policy.name, spec.token, rule.path
                 for alternative in rule.alternatives:
-                    yield policy.cloud, policy.name, spec.token, ".".join(s.name for s in alternative)
+                    yield policy.cloud, policy.name, spec.token, _text(alternative)
+                modes = [m for m in rule.managed if hasattr(m, "relative")]
+                for condition in (*rule.when, *rule.exempt, *modes):
+                    if condition.relative:
+                        base = rule.path.split(".")[:-1 - condition.up]
+                        yield policy.cloud, policy.name, spec.token, ".".join(base + [_text(condition.steps)])
+                    else:
+                        yield policy.cloud, policy.name, spec.token, _text(condition.steps)
+
+
+def _text(steps) -> str:
+    markers = {"each": "[]", "values": "{}", "json": "~json", "": ""}
+    return ".".join(s.name + markers[s.kind] for s in steps)
 
 
 def write_azure_aliases(path: Path) -> None:

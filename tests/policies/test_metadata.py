@@ -108,3 +108,9 @@ def test_readme_lists_every_policy():
     readme = (PACK_DIR.parent / "README.md").read_text()
     listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", readme, re.MULTILINE))
     assert listed == set(POLICIES)
+
+
+def test_readme_catalogue_table_is_current():
+    from cmek_policies import CATALOGUE
+    from tests.policies import readme
+    assert readme.README.read_text() == readme.rendered(CATALOGUE), "run: python -m tests.policies.readme --update"

@@ -144,24 +144,31 @@ def wire_path(steps: tuple[Step, ...]) -> tuple[str, ...]:
 class Leaf:
     path: str          # concrete path, with list indexes
     value: Any         # None when absent along the way, UNKNOWN when unknown
-    parent: Any        # the object holding the leaf (for siblings); None when absent or unknown along the way
+    chain: tuple       # the objects the path went through, one per step; None where absent or unknown
+
+    @property
+    def parent(self) -> Any:
+        """The object holding the leaf (for siblings); None when absent or unknown along the way."""
+        return self.chain[-1] if self.chain else None
 
 
-def walk(node: Any, steps: tuple[Step, ...], trail: str = "", parent: Any = None) -> Iterator[Leaf]:
+def walk(node: Any, steps: tuple[Step, ...], trail: str = "", chain: tuple = ()) -> Iterator[Leaf]:
     """Every leaf a path reaches in `node`; one absent leaf when something along the way is missing."""
     node = read(node)
     if not steps:
-        yield Leaf(trail, node, parent)
+        yield Leaf(trail, node, chain)
         return
+    missing = (None,) * len(steps)
     if node is UNKNOWN:  # a whole object is unknown: the key inside it may be anything
-        yield Leaf(trail, UNKNOWN, None)
+        yield Leaf(trail, UNKNOWN, chain + missing)
         return
     step, rest = steps[0], steps[1:]
     here = f"{trail}.{step.name}" if trail else step.name
     rest_text = "".join(f".{s.name}" for s in rest)
     if not isinstance(node, dict):
-        yield Leaf(here + rest_text, None, None)
+        yield Leaf(here + rest_text, None, chain + missing)
         return
+    inside = chain + (node,)
     value = read(node.get(step.name))
     if step.kind == "json" and isinstance(value, str):
         try:
@@ -169,27 +176,25 @@ def walk(node: Any, steps: tuple[Step, ...], trail: str = "", parent: Any = None
         except ValueError:
             value = None
     if value is UNKNOWN:
-        yield Leaf(here, UNKNOWN, node if not rest else None)
+        yield Leaf(here, UNKNOWN, inside + (None,) * len(rest))
     elif step.kind in ("each", "values") and not absent(value):
         items = (list(enumerate(value)) if isinstance(value, list) else
                  list(value.items()) if step.kind == "values" and isinstance(value, dict) else [(0, value)])
         for index, item in items:
             yield from walk(item, rest, f"{here}[{index}]" if isinstance(value, list) else
-                            f"{here}.{index}" if step.kind == "values" else here, node)
+                            f"{here}.{index}" if step.kind == "values" else here, inside)
     elif step.kind in ("each", "values"):
-        yield Leaf(here + rest_text, None, None)
+        yield Leaf(here + rest_text, None, inside + (None,) * len(rest))
     else:
-        yield from walk(value, rest, here, node)
+        yield from walk(value, rest, here, inside)
 
 
 def _first(node: Any, steps: tuple[Step, ...]) -> Any:
-    """The value at a path without lists (conditions): None when absent, UNKNOWN when unknown."""
-    leaves = list(walk(node, steps))
-    values = [leaf.value for leaf in leaves]
+    """The value at a path (conditions): the first one set, None when absent, UNKNOWN when unknown."""
+    values = [leaf.value for leaf in walk(node, steps)]
     if any(v is UNKNOWN for v in values):
         return UNKNOWN
-    present = [v for v in values if not absent(v)]
-    return present[0] if present else None
+    return next((v for v in values if v is not None and v != ""), None)
 
 
 def _equal(value: Any, literals: tuple[str, ...]) -> bool:
@@ -199,7 +204,8 @@ def _equal(value: Any, literals: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class Condition:
-    """`path` (absolute) or `sibling` (relative to the key's parent) present, or equal to one of `equals`."""
+    """`path` (absolute) or `sibling` (relative to the object holding the key; each leading `../` one level up)
+    is set, or equal to one of `equals`, or absent or other than every one of `other_than`."""
 
     steps: tuple[Step, ...]
     relative: bool
@@ -208,20 +214,24 @@ class Condition:
     reason: str = ""
     source: str = ""
     text: str = ""
+    up: int = 0
 
-    def value(self, props: Any, parent: Any) -> Any:
-        return _first(parent if self.relative else props, self.steps)
+    def value(self, props: Any, chain: tuple) -> Any:
+        if not self.relative:
+            return _first(props, self.steps)
+        base = chain[-1 - self.up] if len(chain) > self.up else None
+        return _first(base, self.steps)
 
-    def holds(self, props: Any, parent: Any) -> Any:
-        """True, False, or UNKNOWN."""
-        value = self.value(props, parent)
+    def holds(self, props: Any, chain: tuple) -> Any:
+        """True, False, or UNKNOWN. "Set" includes an empty object (an `auto: {}` block is a choice)."""
+        value = self.value(props, chain)
         if value is UNKNOWN:
             return UNKNOWN
         if self.other_than:
             return absent(value) or not _equal(value, self.other_than)
         if self.equals:
             return not absent(value) and _equal(value, self.equals)
-        return not absent(value)
+        return value is not None
 
 
 @dataclass(frozen=True)
@@ -268,11 +278,12 @@ def _verdict(rule: KeyRule, leaf: Leaf, props: Any, provider_key: str) -> Option
         return None  # the object holding the key is unknown: its key and mode fields too
     modes = [m for m in rule.managed if isinstance(m, Condition)]
     for mode in modes:
-        holds = mode.holds(props, leaf.parent)
+        holds = mode.holds(props, leaf.chain)
         if holds is UNKNOWN:
             return None
         if holds:
-            where = (leaf.path.rsplit(".", 1)[0] + "." if mode.relative and "." in leaf.path else "") + mode.text
+            base = leaf.path.split(".")[:-1 - mode.up] if mode.relative else []
+            where = ".".join(base + [mode.text.split("../")[-1]])
             allowed = (f"not one of {', '.join(mode.other_than)}" if mode.other_than
                        else f"one of {', '.join(mode.equals)}" if mode.equals else "set")
             return f"{where} is {allowed}: the data is under {provider_key}."
@@ -298,23 +309,23 @@ def _satisfied_elsewhere(rule: KeyRule, props: Any, provider_key: str) -> bool:
     return False
 
 
-def _skips(conditions: tuple[Condition, ...], props: Any, parent: Any) -> bool:
+def _skips(conditions: tuple[Condition, ...], props: Any, chain: tuple) -> bool:
     """An exemption that holds, or cannot be known yet."""
-    return any(c.holds(props, parent) is not False for c in conditions)
+    return any(c.holds(props, chain) is not False for c in conditions)
 
 
 def problems(spec: TypeSpec, props: Any) -> Iterator[str]:
     """One message per key of `props` that is not a customer key (props: plain data, camelCase)."""
     props = read(props)
-    if props is UNKNOWN or _skips(spec.exempt, props, props):
+    if props is UNKNOWN or _skips(spec.exempt, props, (props,)):
         return
     provider_key = PROVIDER_KEY.get(spec.cloud, "a provider-managed key")
     said: set[str] = set()  # keys sharing a mode field (status, sku) fail for one reason: say it once
     for rule in spec.keys:
         for leaf in walk(props, rule.steps):
-            if any(c.holds(props, leaf.parent) is not True for c in rule.when):
+            if any(c.holds(props, leaf.chain) is not True for c in rule.when):
                 continue
-            if _skips(rule.exempt, props, leaf.parent):
+            if _skips(rule.exempt, props, leaf.chain):
                 continue
             message = _verdict(rule, leaf, props, provider_key)
             if message and message not in said and not _satisfied_elsewhere(rule, props, provider_key):
@@ -386,8 +397,10 @@ def _condition(value: Any, where: _Where, *, reason_required: bool = False) -> C
     if "equals" in raw and "other_than" in raw:
         raise where.fail(value, "at most one of equals and other_than")
     text = raw.get("path") or raw.get("sibling")
+    up = text.count("../") if "sibling" in raw and isinstance(text, str) else 0
     return Condition(
-        _steps(text, where.at("path" if "path" in raw else "sibling")), relative="sibling" in raw,
+        _steps(text.replace("../", "") if up else text, where.at("path" if "path" in raw else "sibling")),
+        relative="sibling" in raw, up=up,
         equals=_literals(raw["equals"], where.at("equals")) if "equals" in raw else (),
         other_than=_literals(raw["other_than"], where.at("other_than")) if "other_than" in raw else (),
         reason=str(raw.get("reason", "")), source=str(raw.get("source", "")), text=text)
