@@ -27,6 +27,9 @@ from cmek_ml.policy_pack import nvme_instance_types_file
 NVME_INSTANCE_TYPES_FILE = nvme_instance_types_file()
 GUARDED_ACTIONS_FILE = Path(__file__).resolve().with_name("sagemaker_guarded_actions.yaml")
 INSTANCE_TYPES = "sagemaker:InstanceTypes"
+GUARDRAIL_DESCRIPTION = (
+    "Deny SageMaker training, tuning, processing and transform jobs that do not use the customer-managed KMS keys"
+)
 KEY_ROLES = ("volume", "output")
 # Which deny statements each rule of the table makes (see the YAML file's header).
 RULE_STATEMENTS = {
@@ -138,8 +141,9 @@ class SageMakerGuardrail(pulumi.ComponentResource):
             f"{name}-policy",
             name=args.policy_name,
             # Unchanged although the policy now covers more calls: a new description replaces an
-            # IAM policy, and with a fixed name the replacement would fail (EntityAlreadyExists).
-            description="Deny SageMaker training, tuning, processing and transform jobs that do not use the customer-managed KMS keys",
+            # IAM policy (terraform-provider-aws, aws_iam_policy: "description - (Optional, Forces
+            # new resource)"), and with a fixed name the replacement would fail (EntityAlreadyExists).
+            description=GUARDRAIL_DESCRIPTION,
             policy=pulumi.Output.all(args.volume_key_arn, args.output_key_arn).apply(
                 lambda arns: json.dumps(guardrail_policy_document(arns[0], arns[1], patterns))
             ),

@@ -71,6 +71,14 @@ def test_guardrail_statements(prod):
     assert set(JOBS) <= set(statements["DenySageMakerWithoutTheOutputKmsKey"]["Action"])
 
 
+def test_the_description_never_changes(prod):
+    """A new description would replace the policy, and its fixed name would make that fail."""
+    (policy,) = prod.by_type(IAM_POLICY)
+    assert policy.inputs["description"] == (
+        "Deny SageMaker training, tuning, processing and transform jobs that do not use the customer-managed KMS keys"
+    )
+
+
 def test_guardrail_fits_an_iam_managed_policy(prod):
     """IAM managed policies hold at most 6,144 characters, whitespace not counted (IAM quotas)."""
     (policy,) = prod.by_type(IAM_POLICY)
