@@ -208,8 +208,13 @@ class PluginProcess:
         inputs: Mapping[str, Any],
         config: Optional[Mapping[str, str]] = None,
         dry_run: bool = False,
+        dependencies: Optional[Mapping[str, list[str]]] = None,
     ) -> dict[str, Any]:
-        """One Construct, as the engine sends it for a component a program declares; the state."""
+        """One Construct, as the engine sends it for a component a program declares; the state.
+
+        `dependencies` are the URNs each input came from (`${key.arn}` in YAML): the engine sends
+        the value and, apart, the resources it depends on.
+        """
         request = provider_pb2.ConstructRequest(
             project=engine.project,
             stack=engine.stack,
@@ -221,6 +226,10 @@ class PluginProcess:
             name=name,
             parent=f"urn:pulumi:{engine.stack}::{engine.project}::{STACK_TYPE}::{engine.project}-{engine.stack}",
             inputs=_struct(inputs),
+            inputDependencies={
+                key: provider_pb2.ConstructRequest.PropertyDependencies(urns=urns)
+                for key, urns in (dependencies or {}).items()
+            },
             organization="organization",
         )
         response = self.provider.Construct(request, timeout=120)

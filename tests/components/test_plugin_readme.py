@@ -44,14 +44,18 @@ def test_package_add_names_the_plugin_folder_and_this_release(section):
     assert importlib.util.find_spec(refresh.split()[2]) is not None
 
 
-def resolve(value: Any, states: dict[str, dict[str, Any]]) -> Any:
-    """Pulumi YAML's `${resource.output}` interpolations, from what each Construct returned."""
+def resolve(value: Any, states: dict[str, dict[str, Any]], used: set[str]) -> Any:
+    """Pulumi YAML's `${resource.output}` interpolations, from what each Construct returned;
+    `used` collects the URNs of the resources referred to."""
     if isinstance(value, dict):
-        return {k: resolve(v, states) for k, v in value.items()}
+        return {k: resolve(v, states, used) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve(v, states) for v in value]
+        return [resolve(v, states, used) for v in value]
     match = re.fullmatch(r"\$\{([\w-]+)\.(\w+)\}", value) if isinstance(value, str) else None
-    return states[match.group(1)][match.group(2)] if match else value
+    if not match:
+        return value
+    used.add(states[match.group(1)]["urn"])
+    return states[match.group(1)][match.group(2)]
 
 
 def test_yaml_program_constructs(section, plugin: PluginProcess, engine: PluginEngine):
@@ -59,11 +63,17 @@ def test_yaml_program_constructs(section, plugin: PluginProcess, engine: PluginE
     assert program["runtime"] == "yaml"
     states: dict[str, dict[str, Any]] = {}
     for name, resource in program["resources"].items():
-        states[name] = plugin.construct(engine, resource["type"], name, resolve(resource["properties"], states))
-    outputs = resolve(program["outputs"], states)
+        inputs, dependencies = {}, {}
+        for key, value in resource["properties"].items():
+            used: set[str] = set()
+            inputs[key] = resolve(value, states, used)
+            dependencies[key] = sorted(used)
+        states[name] = plugin.construct(engine, resource["type"], name, inputs, dependencies=dependencies)
+    outputs = resolve(program["outputs"], states, set())
     assert outputs["dataKeyArn"].startswith("arn:aws:kms:")
-    encryption = [r for r in engine.registrations if r.type.endswith(":BucketServerSideEncryptionConfiguration")]
-    assert encryption[0].inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == outputs["dataKeyArn"]
+    encryption = [r for r in engine.registrations if r.type.endswith(":BucketServerSideEncryptionConfiguration")][0]
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == outputs["dataKeyArn"]
+    assert states["data-key"]["urn"] in encryption.property_dependencies["rules"], "the bucket waits for the key"
     assert outputs["bucket"] == program["resources"]["training-data"]["properties"]["bucket"]
 
 

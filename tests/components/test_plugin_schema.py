@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -74,3 +75,54 @@ def test_plugin_requirements_pin_what_the_project_pins():
     plugin_pins, project_pins = pins(PLUGIN_DIR / "requirements.txt"), pins(PROJECT_ROOT / "requirements.txt")
     assert {"pulumi", "pulumi-gcp", "pulumi-aws", "pulumi-azure-native", "pulumiverse-time", "pyyaml"} <= set(plugin_pins)
     assert {name: project_pins.get(name) for name in plugin_pins} == plugin_pins
+
+
+IMPORTED_DISTRIBUTIONS = """
+import sys
+at_startup = set(sys.modules)  # site hooks of this venv (setuptools' .pth), not the plugin's
+import importlib.metadata, json, os
+sys.path.insert(0, sys.argv[1])
+from pulumi.provider.experimental.component import ComponentProvider
+from cmek_ml.plugin import HOSTED_COMPONENTS, PACKAGE
+ComponentProvider(HOSTED_COMPONENTS, PACKAGE)
+modules = {name: m for name, m in list(sys.modules.items()) if name not in at_startup}
+loaded = {os.path.normpath(m.__file__) for m in modules.values() if getattr(m, "__file__", None)}
+candidates = importlib.metadata.packages_distributions()  # namespace packages (google) have many
+used = set()
+for name in {d for m in modules for d in candidates.get(m.partition(".")[0], [])}:
+    dist = importlib.metadata.distribution(name)
+    if any(os.path.normpath(dist.locate_file(f)) in loaded for f in dist.files or [] if f.suffix == ".py"):
+        used.add(dist.metadata["Name"])
+print(json.dumps(sorted(used)))
+"""
+
+
+def test_plugin_requirements_cover_everything_it_imports():
+    """`components/venv` gets only `components/requirements.txt` and what those need: every
+    distribution the plugin's modules import must be among them (checked without downloading)."""
+    import importlib.metadata
+    import subprocess
+    import sys
+
+    from packaging.requirements import Requirement
+
+    def closure(names: set[str]) -> set[str]:
+        found, todo = set(), [n.lower() for n in names]
+        while todo:
+            name = todo.pop()
+            if name in found:
+                continue
+            found.add(name)
+            for line in importlib.metadata.requires(name) or []:
+                requirement = Requirement(line)
+                if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                    todo.append(requirement.name.lower().replace("_", "-"))
+        return found
+
+    pinned = set(re.findall(r"^([A-Za-z0-9_.-]+)==", (PLUGIN_DIR / "requirements.txt").read_text(), flags=re.M))
+    imported = subprocess.run(
+        [sys.executable, "-c", IMPORTED_DISTRIBUTIONS, str(PLUGIN_DIR)], capture_output=True, text=True, check=True
+    ).stdout
+    needed = {name.lower().replace("_", "-") for name in json.loads(imported)} - {"cmek-ml"}
+    assert {"pulumi", "pulumi-gcp", "pulumi-aws", "pulumi-azure-native", "pulumiverse-time", "pyyaml"} <= needed
+    assert needed <= closure(pinned), needed - closure(pinned)
