@@ -75,7 +75,8 @@ def _kms_iam_member(world: World, name: str, inputs: Mapping[str, Any]):
 
 @resource("gcp:storage/bucket:Bucket")
 def _bucket(world: World, name: str, inputs: Mapping[str, Any]):
-    bucket = inputs["name"]
+    # Without a name the provider auto-names the bucket after its logical name.
+    bucket = inputs.get("name") or name
     return bucket, {
         "url": f"gs://{bucket}",
         "selfLink": f"https://www.googleapis.com/storage/v1/b/{bucket}",

@@ -20,6 +20,18 @@ OUTPUT_BUCKET_SUFFIX = "output"
 
 class AwsLandingZone(pulumi.ComponentResource):
     exports: dict
+    keys: dict[str, KmsKey]
+    """Key name (`shared`, or `data`, `volumes`, `logs`) -> its key."""
+    buckets: dict[str, KmsBucket]
+    """Bucket suffix -> its bucket under the data key."""
+    repository: Optional[KmsRepository]
+    """The ECR repository under the data key, when one is asked for."""
+    log_groups: KmsLogGroups
+    """SageMaker's CloudWatch log groups under the logs key."""
+    ebs_default: Optional[EbsDefaultEncryption]
+    """The account's EBS encryption by default, when turned on."""
+    guardrail: SageMakerGuardrail
+    """The policy that denies SageMaker jobs which do not name the keys."""
 
     def __init__(self, name: str, settings: AwsSettings, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:aws:LandingZone", name, None, opts)

@@ -14,12 +14,15 @@ class CmekRepositoryArgs:
     project: pulumi.Input[str]
     """Workload project that owns the repository."""
     repository_id: str
+    """Repository name in Artifact Registry (lowercase letters, digits, dashes)."""
     location: str
     """Must equal the key's location."""
     kms_key_name: pulumi.Input[str]
     """Pass a key id that resolves after the Artifact Registry agent's grant."""
     format: str = "DOCKER"
+    """Artifact format: DOCKER by default (PYTHON, MAVEN, ... as Artifact Registry names them)."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the repository."""
 
 
 class CmekRepository(pulumi.ComponentResource):

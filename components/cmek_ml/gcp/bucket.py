@@ -20,6 +20,7 @@ class CmekBucketArgs:
     kms_key_name: pulumi.Input[str]
     """Default key for new objects. Pass a key id that resolves after the storage agent's grant."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the bucket."""
     versioning: bool = True
     """Keep noncurrent versions, so an overwrite or delete can be undone."""
 

@@ -79,19 +79,25 @@ class ModelOwnerArgs:
     project: str
     """The model owner's project: bucket, pool and model reader live there."""
     model_bucket: str
+    """Globally unique name of the CMEK bucket that holds the model."""
     bucket_location: str
+    """Location of the model bucket; checked against the storage key by the settings."""
     storage_kms_key_name: pulumi.Input[str]
     """Storage key id resolving after the Cloud Storage agent's grant."""
     storage_grants: Sequence[pulumi.Resource]
     """The model bucket is created only after these exist."""
     pool_id: str
+    """Workload identity pool id for the attestation verifier's tokens."""
     image_digest: str
+    """`sha256:<64 hex>` of the one container image allowed to read the model."""
     image_reference: str
+    """Artifact Registry reference of that image, with a tag or digest."""
     workload_service_account: str
     """The operator's workload service account email."""
     decrypt_key_id: Optional[pulumi.Input[str]] = None
     """A dedicated key the authorized image may decrypt with (client-side encrypted model)."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the model bucket."""
 
 
 class ConfidentialModelOwner(pulumi.ComponentResource):
@@ -101,6 +107,10 @@ class ConfidentialModelOwner(pulumi.ComponentResource):
     model_reader: gcp.serviceaccount.Account
     decrypt_grant: Optional[gcp.kms.CryptoKeyIAMMember]
     exports: dict
+    model_reader_viewer: gcp.storage.BucketIAMMember
+    """Object viewer on the model bucket for the model reader."""
+    workload_identity_user: gcp.serviceaccount.IAMMember
+    """Lets only the authorized image's attested tokens impersonate the model reader."""
 
     def __init__(self, name: str, args: ModelOwnerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:gcp:ConfidentialModelOwner", name, None, opts)
@@ -187,20 +197,33 @@ class OperatorArgs:
     project: str
     """The operator's project: workload service account, buckets, registry and VM."""
     region: str
+    """Region of the buckets and registry; equal to the keys' region."""
     zone: str
+    """Zone of the Confidential VM, in `region`."""
     input_bucket: str
+    """Globally unique name of the CMEK bucket the workload reads."""
     result_bucket: str
+    """Globally unique name of the CMEK bucket the workload writes."""
     bucket_location: str
+    """Location of both buckets; checked against the storage key by the settings."""
     storage_kms_key_name: pulumi.Input[str]
+    """Storage key id resolving after the Cloud Storage agent's grant."""
     storage_grants: Sequence[pulumi.Resource]
+    """The buckets are created only after these exist."""
     registry_kms_key_name: pulumi.Input[str]
+    """Registry key id resolving after the Artifact Registry agent's grant."""
     registry_grants: Sequence[pulumi.Resource]
+    """The repository is created only after these exist."""
     repository_id: str
+    """CMEK Artifact Registry repository for the workload image."""
     workload_account_id: str
+    """Account id (before the @) of the workload's service account."""
     image_reference: str
+    """Artifact Registry reference of the workload image, with a tag or digest."""
     boot_disk_kms_key_name: Optional[pulumi.Input[str]] = None
     """Compute key id (after the Compute Engine agent's grant) for the VM's boot disk."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the buckets and the repository."""
 
 
 class ConfidentialWorkloadOperator(pulumi.ComponentResource):
@@ -209,6 +232,10 @@ class ConfidentialWorkloadOperator(pulumi.ComponentResource):
     result_bucket: CmekBucket
     repository: CmekRepository
     exports: dict
+    project_roles: list[gcp.projects.IAMMember]
+    """The workload account's project roles (workload user, log writer): no narrower resource exists."""
+    repository_reader: gcp.artifactregistry.RepositoryIamMember
+    """Reader on the image repository for the workload account."""
 
     def __init__(self, name: str, args: OperatorArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:gcp:ConfidentialWorkloadOperator", name, None, opts)

@@ -63,10 +63,15 @@ def python_pipeline_options(p: PipelineLocations) -> list[str]:
 @dataclass
 class DataflowBucketsArgs:
     project: str
+    """Workload project that owns the buckets and runs the jobs."""
     region: str
+    """Region of the jobs; the pipeline key must be there too."""
     temp_bucket: str
+    """Globally unique name of the temp bucket (`--tempLocation`)."""
     staging_bucket: str
+    """Globally unique name of the staging bucket (`--stagingLocation`)."""
     bucket_location: str
+    """Location of both buckets; checked against the storage key by the settings."""
     storage_kms_key_name: pulumi.Input[str]
     """Storage key id that resolves after the Cloud Storage agent's grant."""
     storage_grants: Sequence[pulumi.Resource]
@@ -74,6 +79,7 @@ class DataflowBucketsArgs:
     pipeline_kms_key_name: pulumi.Input[str]
     """`dataflowKmsKey`: resolves after the Dataflow and Compute Engine agents' grants."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on both buckets."""
 
 
 class DataflowBuckets(pulumi.ComponentResource):
@@ -132,8 +138,11 @@ class DataflowBuckets(pulumi.ComponentResource):
 @dataclass
 class CmekDataflowJobArgs:
     project: str
+    """Workload project the job runs in."""
     region: str
+    """Region of the job; equal to the key's region."""
     job_name: str
+    """Dataflow job name."""
     kind: str
     """classic (`gcp.dataflow.Job`) or flex (`gcp.dataflow.FlexTemplateJob`)."""
     template: str
@@ -141,12 +150,17 @@ class CmekDataflowJobArgs:
     kms_key_name: pulumi.Input[str]
     """`dataflowKmsKey`, resolving after the Dataflow and Compute Engine agents' grants."""
     temp_location: pulumi.Input[str]
+    """`gs://` temp location in a CMEK bucket (`DataflowBuckets.exports["tempLocation"]`)."""
     staging_location: pulumi.Input[str]
+    """`gs://` staging location in a CMEK bucket (`DataflowBuckets.exports["stagingLocation"]`)."""
     parameters: Mapping[str, str] = field(default_factory=dict)
+    """Template parameters, passed as they are."""
     streaming_engine: bool = False
+    """Run on Streaming Engine (its state is under a Google-managed key: needs `require_full_cmek=False`)."""
     require_full_cmek: bool = True
     """Refuse Streaming Engine, whose state is under a Google-managed key."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the job."""
     mode: str = "streaming"
     """streaming (runs until drained), or batch-rerun-on-every-up (accepted, with a warning)."""
 

@@ -20,7 +20,9 @@ class KeyUse:
     key_name: str
     """Stable logical name of the key, used in the grants' names."""
     key: gcp.kms.CryptoKey
+    """The key the agents are granted, on the key itself."""
     agents: Sequence[Agent]
+    """Service agents (from `ServiceAgents.agents`) that encrypt and decrypt with it."""
 
 
 class KeyGrants(pulumi.ComponentResource):

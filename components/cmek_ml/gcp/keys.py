@@ -26,6 +26,7 @@ class KeyRingArgs:
     destroy_scheduled_duration: str = "2592000s"
     """How long destroyed versions stay recoverable. Create-only: changing it replaces the key."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on every key (key rings take none)."""
 
 
 class KeyRing(pulumi.ComponentResource):

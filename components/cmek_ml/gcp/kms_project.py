@@ -20,6 +20,7 @@ class KmsProjectArgs:
     billing_account: str = ""
     """Billing account id, when created."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the created project."""
 
 
 class KmsProject(pulumi.ComponentResource):

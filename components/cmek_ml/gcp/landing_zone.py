@@ -74,6 +74,16 @@ class KeyPlan:
 
 class GcpLandingZone(pulumi.ComponentResource):
     exports: dict
+    keys: dict[str, gcp.kms.CryptoKey]
+    """Key name -> the regional key (per purpose, or `shared`)."""
+    grants: KeyGrants
+    """Each service agent's grant on its key."""
+    usable_key_ids: dict[str, pulumi.Output[str]]
+    """Key name -> key id that resolves only after every grant on that key exists."""
+    buckets: dict[str, CmekBucket]
+    """Bucket suffix -> its CMEK bucket."""
+    repository: Optional[CmekRepository]
+    """The CMEK Artifact Registry repository, when one is asked for."""
 
     def __init__(self, name: str, settings: GcpSettings, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("cmek-ml:gcp:LandingZone", name, None, opts)

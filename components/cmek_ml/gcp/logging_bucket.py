@@ -38,10 +38,13 @@ class CmekLogBucketArgs:
     location: str
     """Region of the bucket; must equal the key's region."""
     bucket_id: str
+    """Log bucket id in the project (`_Default` and `_Required` are Google's)."""
     kms_key_name: pulumi.Input[str]
     """Key id that resolves after the Logging agent's grant (the bucket fails to create before)."""
     retention_days: int
+    """Days logs are kept in the bucket."""
     filter: str = training_logs_filter()
+    """Logging filter of the sink: by default the training jobs' logs (`training_logs_filter`)."""
 
 
 class CmekLogBucket(pulumi.ComponentResource):

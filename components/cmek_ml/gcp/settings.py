@@ -57,14 +57,19 @@ class GcpSettings:
     rotation_period: str
     """Canonical `<seconds>s`."""
     protection_level: str
+    """SOFTWARE or HSM."""
     destroy_scheduled_duration: str
+    """Canonical `<seconds>s` destroyed key versions stay recoverable (create-only)."""
     labels: dict[str, str]
+    """Labels on every resource that takes them."""
     services: list[str]
     """Catalogue names of the services whose agents use the keys."""
     agent_email_overrides: dict[str, str]
+    """Service name -> agent email, where the catalogue's is wrong for the organisation."""
     buckets: list[str]
     """Bucket name suffixes; the bucket is `<ml_project>-<suffix>`."""
     bucket_location: str
+    """Location of the buckets: the region, or a multi-region with its own key ring."""
     registry_repository: str
     """Artifact Registry repository id; empty for none."""
     workloads: WorkloadSettings = field(default_factory=WorkloadSettings)

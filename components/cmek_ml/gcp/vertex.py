@@ -22,6 +22,7 @@ class VertexResourcesArgs:
     name_prefix: str = "cmek-ml"
     """Prefix of the resources' names in Vertex."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on every Vertex resource."""
 
 
 class VertexResources(pulumi.ComponentResource):
