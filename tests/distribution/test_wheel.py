@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -36,14 +37,44 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIR
 
 
 @pytest.fixture(scope="module")
-def gcp_install() -> Iterator[wheel_env.Install]:
+def work_dir() -> Iterator[Path]:
     # Its own folder, not pytest's numbered tmp dirs, which another pytest session may rotate away.
     with tempfile.TemporaryDirectory(prefix="cmek-ml-wheel-") as work:
-        work_dir = Path(work)
-        wheel = wheel_env.build_wheel(work_dir)
-        installed = wheel_env.install(wheel, "gcp", work_dir / "venv", wheel_env.constraints_file(work_dir))
-        print(f"cmek-ml[gcp]: {installed.size_bytes / 2**20:.0f} MiB, {installed.seconds:.0f} s")
-        yield installed
+        yield Path(work)
+
+
+@pytest.fixture(scope="module")
+def wheel(work_dir) -> Path:
+    return wheel_env.build_wheel(work_dir)
+
+
+@pytest.fixture(scope="module")
+def gcp_install(wheel, work_dir) -> wheel_env.Install:
+    installed = wheel_env.install(wheel, "gcp", work_dir / "venv", wheel_env.constraints_file(work_dir))
+    print(f"cmek-ml[gcp]: {installed.size_bytes / 2**20:.0f} MiB, {installed.seconds:.0f} s")
+    return installed
+
+
+# Where each folder of the checkout lands in the wheel (pyproject.toml's package-dir).
+WHEEL_FOLDERS = {"components/cmek_ml": "cmek_ml", "tools": "cmek_ml_tools", "policies/cmek": "cmek_ml_policy_pack"}
+
+
+def test_the_wheel_ships_every_module_and_data_file(wheel):
+    """Every tracked file of the three folders, under its package name, and nothing else."""
+    tracked = subprocess.run(["git", "ls-files", *WHEEL_FOLDERS], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    expected = set()
+    for path in tracked:
+        folder = next(f for f in WHEEL_FOLDERS if path.startswith(f + "/"))
+        expected.add(WHEEL_FOLDERS[folder] + path[len(folder):])
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if ".dist-info/" not in name}
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        entry_points = archive.read(next(n for n in archive.namelist() if n.endswith("entry_points.txt"))).decode()
+    assert sorted(expected - shipped) == [] and sorted(shipped - expected) == []
+    assert "cmek-ml = cmek_ml_tools.cli:main" in entry_points
+    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert not [r for r in requires if "pulumi-" in r and "extra ==" not in r]  # no cloud SDK is a hard dependency
 
 
 def _project(tmp_path: Path, extra_code: str = "") -> Path:
@@ -111,6 +142,11 @@ def installed_pack(gcp_install, tmp_path_factory) -> tuple[Path, subprocess.Comp
     first = _run(gcp_install, [gcp_install.script("cmek-ml"), "preview", "--stack", "dev"], project)
     pack_path = _run(gcp_install, [gcp_install.script("cmek-ml"), "pack-path"], project)
     return Path(pack_path.stdout.strip()), first
+
+
+def test_installed_audit_command_is_there(gcp_install, tmp_path):
+    done = _run(gcp_install, [gcp_install.script("cmek-ml"), "audit", "--help"], tmp_path)
+    assert done.returncode == 0 and "usage:" in done.stdout, done.stderr
 
 
 def test_pack_path_is_the_installed_pack(gcp_install, installed_pack):

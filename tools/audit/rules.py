@@ -23,6 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
 
+from cmek_ml.policy_pack import policy_pack_dir
+
 from .model import AuditError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -32,8 +34,8 @@ _MARKERS = re.compile(r"(\[\d*\]|\{\}|~json)")
 
 
 def default_policy_pack() -> Path:
-    """The pack beside the tools in a checkout (tools/../policies/cmek)."""
-    return PACKAGE_DIR.parent.parent / "policies" / "cmek"
+    """The pack released with the components: policies/cmek in a checkout, the installed one from a wheel."""
+    return policy_pack_dir()
 
 
 def load_pack(pack_dir: Path) -> ModuleType:
