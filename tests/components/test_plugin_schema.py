@@ -28,6 +28,18 @@ def test_every_hosted_component_has_an_index_token(plugin):
     assert all(spec["isComponent"] for spec in resources.values())
 
 
+# Pulumi's package metaschema (pulumi/pulumi pkg/codegen/schema/pulumi.json): `name` and `$defs/token`.
+PACKAGE_NAME = r"[a-zA-Z][-a-zA-Z0-9_]*"
+TOKEN = r"[a-zA-Z][-a-zA-Z0-9_]*:([^0-9][a-zA-Z0-9._/-]*)?:[^0-9][a-zA-Z0-9._/-]*"
+
+
+def test_name_and_tokens_are_what_the_metaschema_allows(plugin):
+    schema = plugin.schema()
+    assert re.fullmatch(PACKAGE_NAME, schema["name"])
+    for token in [*schema["resources"], *schema.get("types", {})]:
+        assert re.fullmatch(TOKEN, token), token
+
+
 def test_inputs_and_outputs_are_typed_and_described(plugin):
     """No `object` without properties (what a provider *Args class becomes), every input and output
     documented, and the landing zones' inputs typed as their settings are in Pulumi.yaml."""
