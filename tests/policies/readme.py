@@ -1,6 +1,7 @@
-"""The policies/README.md table of catalogue policies, generated from the catalogue.
+"""The policies/README.md blocks generated from the catalogue: the table of catalogue policies and the coverage
+figures per cloud.
 
-`python -m tests.policies.readme --update` rewrites the block between the markers; test_readme checks it is current.
+`python -m tests.policies.readme --update` rewrites the blocks between the markers; a test checks they are current.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 README = Path(__file__).resolve().parents[2] / "policies" / "README.md"
 START, END = "<!-- catalogue-policies:start -->", "<!-- catalogue-policies:end -->"
+COVERAGE_START, COVERAGE_END = "<!-- coverage:start -->", "<!-- coverage:end -->"
 
 
 def _type_name(token: str) -> str:
@@ -27,11 +29,29 @@ def table(cat) -> str:
     return "\n".join(lines)
 
 
+def coverage_block(cat) -> str:
+    from tests.policies import coverage
+    rows = coverage.reference_rows()
+    lines = ["| cloud | SDK types with a key-like input (+ count-only) | checked | out of scope | ML-relevant per the count, checked |",
+             "| --- | --- | --- | --- | --- |"]
+    for cloud in coverage.PROVIDERS:
+        found = coverage.coverage(cat, cloud, rows)
+        ml = len(found.ml_reference & found.catalogue)
+        lines.append(f"| {cloud} | {len(found.sdk)} (+{len(found.reference - found.sdk)}) | "
+                     f"{len(found.universe & found.catalogue)} | {len(found.universe & set(found.out_of_scope))} | "
+                     f"{ml}/{len(found.ml_reference)} ({100 * ml // max(1, len(found.ml_reference))}%) |")
+    return "\n".join(lines)
+
+
+def _replace(text: str, start: str, end: str, body: str) -> str:
+    head, rest = text.split(start, 1)
+    _old, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def rendered(cat) -> str:
-    text = README.read_text()
-    head, rest = text.split(START, 1)
-    _old, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table(cat)}\n{END}{tail}"
+    text = _replace(README.read_text(), START, END, table(cat))
+    return _replace(text, COVERAGE_START, COVERAGE_END, coverage_block(cat))
 
 
 if __name__ == "__main__":

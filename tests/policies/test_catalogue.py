@@ -227,3 +227,46 @@ def test_the_catalogue_round_trips_through_copy():
         _policy, type_, good, _bad = EXAMPLES[id_]
         analyzer().analyze(Res(type_, good))
     assert before == [t.compliant for p in CATALOGUE.policies for t in p.types]
+
+
+def _as_secrets(value):
+    """Every scalar wrapped the way the engine sends a secret."""
+    if isinstance(value, dict):
+        return {k: _as_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_secrets(v) for v in value]
+    return {**_SECRET_SIG, "value": value}
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _literals(spec) -> set[str]:
+    found = set()
+    for rule in spec.keys:
+        for matcher in rule.managed:
+            found.update(getattr(matcher, "equals", ()) + getattr(matcher, "other_than", ()))
+            if isinstance(matcher, tuple):
+                found.update(matcher[1])
+    return {literal.lower() for literal in found}
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_secret_values_give_the_same_verdict_and_are_never_printed(example):
+    policy, type_, _good, bad = EXAMPLES[example]
+    spec = dict((p.name, t) for p, t in CATALOGUE.types_for(type_))[policy]
+    for props in bad:
+        plain = sorted((f.policy, f.message) for f in analyzer("prod").analyze(Res(type_, props)))
+        secret = sorted((f.policy, f.message) for f in analyzer("prod").analyze(Res(type_, _as_secrets(props))))
+        assert secret == plain
+        printed = [v for v in _strings(props) if len(v) >= 6 and v.lower() not in _literals(spec)
+                   and any(v in message for _policy, message in secret)]
+        assert printed == [], f"values printed in messages: {printed}"

@@ -42,7 +42,8 @@ def customer_key_problems(key: Any, path: str, managed_alias: str) -> Iterator[s
     if not present(key):
         yield f"{path} is not set: the data is under the AWS-managed key {managed_alias}."
     elif isinstance(key, str) and _aws_managed(key):
-        yield f"{path} is {key}, an AWS-managed key: its policy and rotation are not the customer's."
+        # The value is not repeated: it may be a secret (messages name paths, never values).
+        yield f"{path} is an AWS-managed key (alias/aws/*): its policy and rotation are not the customer's."
 
 
 S3_SSE_TYPES = (

@@ -88,15 +88,21 @@ _AZURE_ALIASES: dict[str, str] = {}
 """v2 module names that azure-native v3 still accepts (from catalogue/azure/aliases.yaml): old -> current token."""
 
 
+_ALIASES_LOADED_FROM: list[Path] = []
+
+
 def _load_azure_aliases(directory: Path) -> None:
+    """Reads <directory>/azure/aliases.yaml into the matcher (once per directory)."""
     path = directory / "azure" / AZURE_ALIASES_FILE
-    if path.exists():
-        data = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(data, dict):
-            raise CatalogueError(f"{path}: expected a mapping of alias token -> current token")
-        _AZURE_ALIASES.clear()
-        _AZURE_ALIASES.update({str(k): str(v) for k, v in data.items()})
-        canonical_type.cache_clear()
+    if not path.exists() or _ALIASES_LOADED_FROM == [path]:
+        return
+    data = _yaml(path) or {}
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{path}: expected a mapping of alias token -> current token")
+    _AZURE_ALIASES.clear()
+    _AZURE_ALIASES.update({str(k): str(v) for k, v in data.items()})
+    _ALIASES_LOADED_FROM[:] = [path]
+    canonical_type.cache_clear()
 
 
 @lru_cache(maxsize=4096)

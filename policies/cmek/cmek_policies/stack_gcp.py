@@ -94,9 +94,9 @@ def _agents_of_member(member: Any, sources: list[PolicyResource]) -> set[str]:
         return {match.group(1)} if match else set()
     identities = [s for s in sources if catalogue.canonical_type(s.resource_type) == "gcp:projects/serviceIdentity:ServiceIdentity"]
     services = {lookup(s.props, "service") for s in identities}
-    if not identities or UNKNOWN in services:
-        return {ANY}
-    return {IDENTITY_AGENTS[s] for s in services if s in IDENTITY_AGENTS}
+    if not identities or UNKNOWN in services or any(s not in IDENTITY_AGENTS for s in services):
+        return {ANY}  # not known yet, or a service this table does not name: it may be the right agent
+    return {IDENTITY_AGENTS[s] for s in services}
 
 
 def _role_members(grant: PolicyResource) -> Iterator[tuple[Any, Any]]:
