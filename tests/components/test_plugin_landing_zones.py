@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import pytest
 from pulumi.runtime.proto import engine_pb2
 
-from cmek_ml.plugin.landing_zone_args import INPUT_NAMES
+from cmek_ml.plugin.inputs import input_names
 from tests.conftest import PROJECT_NUMBERS
 from tools import mock_engine, stack_config
 from tools.mock_engine import ProgramRun
@@ -21,12 +21,12 @@ PROJECT = "cmek-ml"
 
 def plugin_inputs(config: dict[str, str], cloud: str) -> dict[str, Any]:
     """A stack's settings of one cloud, as a TypeScript or YAML program passes them."""
-    declared = stack_config.ProjectFile.load().declared
+    declared, names = stack_config.ProjectFile.load().declared, input_names()
     inputs = {}
     for qualified, value in config.items():
         key = qualified.partition(":")[2]
-        if qualified.startswith(f"{PROJECT}:{cloud}") and key in INPUT_NAMES:
-            inputs[INPUT_NAMES[key]] = value if declared[key].get("type", "string") == "string" else json.loads(value)
+        if qualified.startswith(f"{PROJECT}:{cloud}") and key in names:
+            inputs[names[key]] = value if declared[key].get("type", "string") == "string" else json.loads(value)
     return inputs
 
 

@@ -95,9 +95,10 @@ class _InputConfig:
     """A landing zone's inputs, seen as the `pulumi.Config` the settings readers read."""
 
     def __init__(self, cloud: str, inputs: Mapping[str, Any]):
-        self.values = dict(landing_zone_args.DEFAULTS[cloud])
+        settings = landing_zone_args.SETTINGS[cloud]
+        self.values = dict(settings.values())
         for py_name, value in inputs.items():
-            self.values[landing_zone_args.CONFIG_KEYS[cloud][py_name]] = _config_string(value)
+            self.values[settings[py_name][0]] = _config_string(value)
 
     def get(self, key: str) -> Optional[str]:
         return self.values.get(key)
@@ -124,8 +125,17 @@ def plugin_wording(text: str, names: Mapping[str, str]) -> str:
     return re.sub(r"\b(?:gcp|aws|azure)[A-Z]\w*", lambda m: names.get(m.group(0), m.group(0)), text)
 
 
+def input_names() -> dict[str, str]:
+    """Config key -> the landing zone input that stands for it (`gcpMlProjectId` -> `mlProjectId`)."""
+    return {
+        key: schema_name(py_name)
+        for settings in landing_zone_args.SETTINGS.values()
+        for py_name, (key, _default) in settings.items()
+    }
+
+
 def _plugin_problem(problem: Any) -> str:
-    names = landing_zone_args.INPUT_NAMES
+    names = input_names()
     return plugin_wording(f"{names.get(problem.key, problem.key)} = {problem.value!r}: {problem.allowed}", names)
 
 
