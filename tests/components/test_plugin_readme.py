@@ -39,7 +39,8 @@ def code_block(section: str, language: str) -> str:
 def test_package_add_names_the_plugin_folder_and_this_release(section):
     version = yaml.safe_load((PLUGIN_DIR / "PulumiPlugin.yaml").read_text())["version"]
     add, refresh = code_blocks(section, "bash")
-    assert add == f"pulumi package add github.com/<org>/cmek-ml/{PLUGIN_DIR.name}@v{version}\n"
+    # `pulumi package add --help`: "example.org/org/repo.git/path[@<version>]", the version a tag.
+    assert add == f"pulumi package add github.com/<org>/cmek-ml.git/{PLUGIN_DIR.name}@v{version}\n"
     assert refresh == "venv/bin/python -m tools.plugin_schema --update\n"
     assert importlib.util.find_spec(refresh.split()[2]) is not None
 
