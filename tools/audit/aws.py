@@ -6,7 +6,7 @@ throttling) and honour the standard AWS environment as boto3 does (credentials, 
 AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS). An `audit:` block for AWS:
 
     audit:
-      list: {call: sagemaker.ListTrainingJobs, items: TrainingJobSummaries, since: CreationTimeAfter}
+      list: {call: sagemaker.ListTrainingJobs, items: TrainingJobSummaries, since: CreationTimeAfter, page_size: 100}
       describe: {call: sagemaker.DescribeTrainingJob, params: {TrainingJobName: TrainingJobName}}
       id: TrainingJobArn               # a field of the described resource, or a template "arn:{partition}:s3:::{Name}"
       fields: {kmsKeyArn: KmsKeyId}    # catalogue path -> API path, only where the API's PascalCase differs
@@ -165,7 +165,8 @@ class AwsAudit:
             params[spec["since"]] = self.since
         items = spec["items"]
         if client.can_paginate(call.method()):
-            for page in client.get_paginator(call.method()).paginate(**params):
+            paging = {"PageSize": spec["page_size"]} if spec.get("page_size") else {}
+            for page in client.get_paginator(call.method()).paginate(**params, PaginationConfig=paging):
                 yield from page.get(items, [])
         else:
             yield from getattr(client, call.method())(**params).get(items, [])

@@ -142,21 +142,27 @@ class Rules:
         return lambda props: special.check(props, options, lambda: self.loader.problems(spec, props))
 
     def judge(self, audited: AuditedType, props: Mapping[str, Any]) -> Judgement:
+        """The pack's messages, each tied to the field it names; exemptions; the keys the pack accepts.
+
+        A key is exempt when the catalogue's rule alone, without exemptions, fails but the pack's check does
+        not (a catalogue exemption such as an AI Foundry project, or a `code:` check such as NVMe storage)."""
         loader, spec = self.loader, audited.spec
-        problems = [(message_path(m), m) for m in self.pack_check(audited)(props)]
+        messages = list(dict.fromkeys(self.pack_check(audited)(props)))
         exempt, keys = [], []
         for rule in spec.keys:
-            if any(_belongs(path, rule.path) for path, _ in problems):
+            alone = list(loader.problems(dataclasses.replace(spec, keys=(rule,)), props))
+            mine = [m for m in messages if m in alone or (audited.policy.code and _belongs(message_path(m), rule.path))]
+            if mine:
                 continue
             bare = dataclasses.replace(spec, exempt=(), keys=(dataclasses.replace(rule, exempt=()),))
             if list(loader.problems(bare, props)):
-                holding = [c.reason for c in (*spec.exempt, *rule.exempt) if c.reason]
+                holding = [c.reason for c in (*spec.exempt, *rule.exempt) if c.reason and not alone]
                 exempt.append((rule.path, "; ".join(holding) or audited.audit.get(
                     "exempt_reason", f"exempt by the pack's {audited.policy.code or 'catalogue'} rule")))
                 continue
             keys += [(rule.path, leaf.value) for leaf in loader.walk(props, rule.steps)
                      if isinstance(leaf.value, str) and leaf.value]
-        return Judgement(problems, exempt, keys)
+        return Judgement([(message_path(m), m) for m in messages], exempt, keys)
 
 
 # --- from API shapes to the catalogue's property names ----------------------------------------------------------

@@ -88,3 +88,16 @@ def test_notebooks_endpoint_configs_buckets_repositories(aws_env, audit):
     for clean in ("nb-key", "ec-key", "arn:aws:s3:::bucket-customer", "repo-key"):
         assert clean not in found
     assert run.code == 1
+
+
+def test_one_audit_over_hundreds_of_jobs_pages(aws_env, audit, moto_url):
+    """150 training jobs in pages of 100 (the audit block's page_size; moto pages only when asked): every job read
+    once, none twice."""
+    key = _key()
+    for i in range(150):
+        _training_job(f"job-{i:03d}", volume_key=key if i % 5 else None, output_key=key)
+    run = audit("--cloud", "aws", "--format", "json")
+    missing = sorted(r for r, fields in run.by_resource().items() if r.startswith("job-"))
+    assert missing == [f"job-{i:03d}" for i in range(0, 150, 5)]
+    assert all(run.by_resource()[job] == {"ResourceConfig.VolumeKmsKeyId"} for job in missing)
+    assert run.json["resourcesChecked"] == 150

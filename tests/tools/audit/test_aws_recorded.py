@@ -47,7 +47,7 @@ def test_processing_jobs_volume_output_and_nvme():
     sagemaker.add_response("list_processing_jobs", {"ProcessingJobSummaries": [
         {"ProcessingJobName": j["ProcessingJobName"], "ProcessingJobArn": j["ProcessingJobArn"],
          "CreationTime": CREATED, "ProcessingJobStatus": "Completed"} for j in jobs]},
-        {"CreationTimeAfter": SINCE})
+        {"CreationTimeAfter": SINCE, "MaxResults": 100})
     for job in jobs:
         sagemaker.add_response("describe_processing_job", job, {"ProcessingJobName": job["ProcessingJobName"]})
     customer_key(kms)  # resolved once, then cached
@@ -97,7 +97,7 @@ def test_access_denied_is_not_checked_with_the_action():
     sagemaker = audit.stub("sagemaker")
     sagemaker.add_client_error("list_notebook_instances", "AccessDeniedException",
                                "User is not authorized to perform: sagemaker:ListNotebookInstances", 400,
-                               expected_params={})
+                               expected_params={"MaxResults": 100})
     report = audit.run()
     assert [(n.what, n.reason) for n in report.not_checked] == [
         (f"{NOTEBOOKS} in {REGION}", "access denied to sagemaker:ListNotebookInstances (AccessDeniedException)")]
@@ -108,7 +108,8 @@ def test_key_that_cannot_be_described_is_not_checked():
     audit = StubbedAudit({NOTEBOOKS})
     sagemaker, kms = audit.stub("sagemaker"), audit.stub("kms")
     sagemaker.add_response("list_notebook_instances", {"NotebookInstances": [
-        {"NotebookInstanceName": "nb", "NotebookInstanceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:notebook-instance/nb"}]}, {})
+        {"NotebookInstanceName": "nb", "NotebookInstanceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:notebook-instance/nb"}]},
+        {"MaxResults": 100})
     sagemaker.add_response("describe_notebook_instance", {
         "NotebookInstanceName": "nb", "NotebookInstanceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:notebook-instance/nb",
         "KmsKeyId": "alias/team-key"}, {"NotebookInstanceName": "nb"})
