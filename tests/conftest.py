@@ -19,7 +19,7 @@ PROJECT_NUMBERS = {
 RunStack = Callable[..., ProgramRun]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_stack() -> RunStack:
     """`run_stack("dev", {"gcpRegion": "..."})` runs `__main__.py` with that stack's config."""
 
@@ -30,7 +30,7 @@ def run_stack() -> RunStack:
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_component() -> Callable[..., ProgramRun]:
     """`run_component(lambda: MyComponent(...))` runs a body that builds components directly."""
 

@@ -18,6 +18,7 @@ and says which.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import contextvars
 import gc
 import queue
@@ -27,7 +28,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Optional, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 
 from google.protobuf import struct_pb2
 from pulumi.runtime import settings as pulumi_settings
@@ -343,6 +344,32 @@ def located_problems(config: StackConfig, problems: Sequence[Any]) -> list[Mista
 # --- Command line -------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector frozen and off, for the preview's entry point only.
+
+    Why: a preview is one short run that allocates hundreds of thousands of container objects
+    (protobuf messages, Outputs, futures, dicts of inputs) and frees nearly all of them by reference
+    counting. Each automatic collection rescans the objects still alive (the SDKs' modules, the
+    program's resources) and finds almost nothing: 18-35% of the wall time in paired runs (issue
+    #11; `bench/preview_bench.py` measures it). `gc.freeze()` first moves everything imported so
+    far out of the collector's generations. The process ends right after the run, so the few
+    cycles left (tracebacks, asyncio tasks) are freed with it; the cost is a little more peak
+    memory (measured in the bench). Tests call `preview()` directly and keep the collector, so a
+    cycle-dependent bug still shows there; the pack pauses its own collector per request.
+    """
+    was_enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.unfreeze()
+
+
+
 class _ArgumentMistake(Exception):
     pass
 
@@ -438,17 +465,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m tools.preview
     except UserMistakes as error:
         return _report(error.mistakes, args.format, args.stack, args.program or Path.cwd())
 
-    # Why the collector is frozen, then disabled, here and only here: a preview is one short-lived
-    # run that allocates hundreds of thousands of container objects (protobuf wrappers, Outputs,
-    # futures) and frees nearly all of them by reference counting. Cyclic collection only rescans
-    # the same live objects (measured 18-35% of the wall time, about 2 MB more memory on dev without
-    # it; bench/preview_bench.py). freeze() moves the imported modules out of the collector's sight;
-    # the process ends right after, so nothing cyclic outlives it. Tests call preview() instead and
-    # keep the collector.
-    gc.freeze()
-    gc.disable()
     try:
-        result = preview(args.stack, program_dir, args.policy_pack, policy_config)
+        with collector_paused():
+            result = preview(args.stack, program_dir, args.policy_pack, policy_config)
     except InvalidSettings as error:
         return _report(error.mistakes, args.format, args.stack, program_dir,
                        f"{len(error.mistakes)} problem(s) in the stack's settings; nothing was registered:")
@@ -465,9 +484,6 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m tools.preview
         print(f"error: this is a bug in {where}, not a mistake in the stack's settings; nothing was analyzed",
               file=sys.stderr)
         return EXIT_INVALID
-    finally:
-        gc.enable()
-        gc.unfreeze()
 
     if args.format == "json":
         print(render_json(result))

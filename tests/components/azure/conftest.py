@@ -5,7 +5,7 @@ from typing import Any, Mapping, Optional
 import pytest
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_azure(run_stack):
     """`run_azure("prod", {"azureKeySize": 4096})`: the stack's settings with only Azure enabled."""
 

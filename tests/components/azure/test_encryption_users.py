@@ -15,12 +15,12 @@ INSIGHTS = "azure-native:applicationinsights:Component"
 LOGS = "azure-native:operationalinsights:Workspace"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dev(run_azure):
     return run_azure("dev")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def prod(run_azure):
     return run_azure("prod")
 

@@ -18,7 +18,7 @@ def role(subscription, guid):
     return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def prod(run_azure):
     return run_azure("prod")
 

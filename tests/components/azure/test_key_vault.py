@@ -6,12 +6,12 @@ VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def prod(run_azure):
     return run_azure("prod")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dev(run_azure):
     return run_azure("dev")
 

@@ -10,7 +10,7 @@ WORKSPACE = "azure-native:machinelearningservices:Workspace"
 DEV_GROUP = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/acme-ml-dev"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dev(run_azure):
     return run_azure("dev")
 

@@ -19,12 +19,12 @@ PROD_KEY_RING = "projects/acme-kms-prod/locations/europe-west4/keyRings/cmek-ml"
 N = "222222222222"  # acme-ml-prod's number in tests/conftest.py
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def prod(run_stack):
     return run_stack("prod")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dev(run_stack):
     return run_stack("dev")
 
