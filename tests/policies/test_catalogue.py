@@ -270,3 +270,31 @@ def test_secret_values_give_the_same_verdict_and_are_never_printed(example):
         printed = [v for v in _strings(props) if len(v) >= 6 and v.lower() not in _literals(spec)
                    and any(v in message for _policy, message in secret)]
         assert printed == [], f"values printed in messages: {printed}"
+
+
+# --- the parse cache -----------------------------------------------------------------------------------------
+
+def test_the_parse_cache_serves_the_same_catalogue_and_never_a_stale_one(tmp_path, monkeypatch):
+    monkeypatch.setenv(catalogue.CACHE_ENV, str(tmp_path / "cache"))
+    first = _load(tmp_path / "cat", _GOOD_ENTRY)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    again = catalogue.load(tmp_path / "cat")
+    assert again.policies == first.policies
+    # An edited file has another hash: parsed again, not served from the cache.
+    edited = _load(tmp_path / "cat", _GOOD_ENTRY.replace("severity: high", "severity: low"))
+    assert edited.policies[0].severity == "low"
+
+
+def test_an_unreadable_cache_entry_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv(catalogue.CACHE_ENV, str(tmp_path / "cache"))
+    _load(tmp_path / "cat", _GOOD_ENTRY)
+    for entry in (tmp_path / "cache").glob("*.json"):
+        entry.write_text("{not json")
+    assert catalogue.load(tmp_path / "cat").policies[0].name == "gcp-example-thing-cmek"
+
+
+def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv(catalogue.CACHE_ENV, "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    _load(tmp_path / "cat", _GOOD_ENTRY)
+    assert not (tmp_path / "xdg").exists()

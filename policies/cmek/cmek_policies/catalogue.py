@@ -9,11 +9,14 @@ cloud APIs return; the pack turns each entry into a policy (`generated.py`).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -266,12 +269,48 @@ def _pairings(data: Any, where: _Where) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _yaml(path: Path) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+CACHE_ENV = "CMEK_CATALOGUE_CACHE"
+"""Folder for parsed catalogue files (default ~/.cache/cmek-ml/catalogue; empty: no cache)."""
+
+
+def _cache_dir() -> Optional[Path]:
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None:
+        return Path(configured) if configured else None
     try:
-        return yaml.load(path.read_text(), Loader=loader)
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except (KeyError, RuntimeError):  # no home directory
+        return None
+    return base / "cmek-ml" / "catalogue"
+
+
+def _yaml(path: Path) -> Any:
+    """A catalogue file's data. PyYAML builds objects in Python even with its C parser (0.2 s for the whole
+    catalogue, most of the pack's own start-up), so each file's data is kept as JSON under the hash of its
+    bytes: an edited file has another hash and is parsed again; an unreadable cache is ignored."""
+    raw = path.read_bytes()
+    cache = _cache_dir()
+    cached = cache / f"{hashlib.sha256(raw).hexdigest()}.json" if cache else None
+    if cached is not None:
+        try:
+            return json.loads(cached.read_text())
+        except (OSError, ValueError):
+            pass
+    try:
+        data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         raise CatalogueError(f"{path}: not valid YAML ({error})") from None
+    if cached is not None:
+        try:
+            text = json.dumps(data)
+            if json.loads(text) == data:  # only what JSON keeps exactly (string keys, no dates)
+                cache.mkdir(parents=True, exist_ok=True)
+                partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+                partial.write_text(text)
+                partial.replace(cached)
+        except (OSError, TypeError, ValueError):
+            pass
+    return data
 
 
 def load(directory: Path = CATALOGUE_DIR) -> Catalogue:
