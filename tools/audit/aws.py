@@ -132,8 +132,7 @@ class AwsAudit:
             regions = [None] if audited.audit.get("global") else self.regions
             for region in regions:
                 self._audit_type(audited, region, report)
-        for token in self.rules.not_audited("aws") if self.only is None else ():
-            report.not_checked.append(NotChecked(token, "no audit: block in the catalogue (no describe call read)"))
+        report.uncovered = self.rules.not_audited("aws") if self.only is None else []
         return report
 
     # --- one type in one region ---------------------------------------------------------------------------

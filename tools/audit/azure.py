@@ -84,8 +84,7 @@ class AzureAudit:
                 item = by_type.get(str(row.get("type", "")).lower())
                 if item is not None:
                     self._judge(item, row, report)
-        for token in self.rules.not_audited("azure"):
-            report.not_checked.append(NotChecked(token, "no audit: block in the catalogue (no Resource Graph type read)"))
+        report.uncovered = self.rules.not_audited("azure")
         return report
 
     def _query(self, query: str, bearer: str, family: str) -> list[dict]:

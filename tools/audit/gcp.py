@@ -138,8 +138,7 @@ class GcpAudit:
             elif "dataflow" in item.audit:
                 for project in projects:
                     self._dataflow(item, project, report)
-        for token in self.rules.not_audited("gcp"):
-            report.not_checked.append(NotChecked(token, "no audit: block in the catalogue (no asset type read)"))
+        report.uncovered = self.rules.not_audited("gcp")
         return report
 
     # --- Cloud Asset Inventory ------------------------------------------------------------------------------

@@ -56,6 +56,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     exemptions: list[Exemption] = field(default_factory=list)
     not_checked: list[NotChecked] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)
+    """Catalogue types the audit has no `audit:` block for: named in every report, outside the exit code
+    (it is the audit's coverage, the same on every run, not a failure of this run)."""
     resources_checked: int = 0
     """Resources whose every key field was judged (compliant, finding or exempt)."""
     checked_types: list[str] = field(default_factory=list)

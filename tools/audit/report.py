@@ -36,6 +36,9 @@ def text(report: Report, policies: Mapping[str, Any]) -> str:
     if report.not_checked:
         lines.append(f"\nNot checked ({len(report.not_checked)}):")
         lines += [f"  {n.what}: {n.reason}" for n in report.not_checked]
+    if report.uncovered:
+        lines.append(f"\nNot covered by the audit ({len(report.uncovered)} catalogue types without an audit: block): "
+                     + ", ".join(report.uncovered))
     lines.append(f"\n{report.resources_checked} resources checked, {len(report.findings)} findings, "
                  f"{len(report.exemptions)} exempt, {len(report.not_checked)} not checked: "
                  f"{VERDICTS[report.exit_code()]}.")
@@ -52,6 +55,7 @@ def as_json(report: Report, policies: Mapping[str, Any]) -> str:
         "findings": [dataclasses.asdict(f) for f in report.findings],
         "exempt": [dataclasses.asdict(e) for e in report.exemptions],
         "notChecked": [dataclasses.asdict(n) for n in report.not_checked],
+        "notCovered": report.uncovered,
     }
     return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
@@ -107,13 +111,20 @@ def sarif(report: Report, policies: Mapping[str, Any]) -> str:
         "level": "warning",
         "message": {"text": f"not checked: {n.what}: {n.reason}"},
     } for n in report.not_checked]
+    notifications += [{
+        "descriptor": {"id": "not-covered"},
+        "level": "note",
+        "message": {"text": f"not covered: {token} has no audit: block in the key catalogue"},
+    } for token in report.uncovered]
     run = {
         "tool": {"driver": {
             "name": TOOL_NAME,
             "informationUri": TOOL_URI,
             "rules": [_rule(name, policies.get(name)) for name in names],
-            "notifications": [{"id": "not-checked",
-                               "shortDescription": {"text": "A part of the scope the audit could not read."}}],
+            "notifications": [
+                {"id": "not-checked", "shortDescription": {"text": "A part of the scope the audit could not read."}},
+                {"id": "not-covered", "shortDescription": {"text": "A catalogue type the audit does not read."}},
+            ],
         }},
         "invocations": [{
             "executionSuccessful": not report.not_checked,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.model import ListShape, StructureShape
+from botocore.model import ListShape, MapShape, StructureShape
 from policy_sentry.querying.actions import get_action_data
 
 from tools.audit import aws
@@ -27,6 +27,8 @@ def _has_path(shape, segments: list[str]) -> bool:
     for segment in segments:
         while isinstance(shape, ListShape):
             shape = shape.member
+        if isinstance(shape, MapShape):  # an attribute map (SNS Attributes): the key is data, not model
+            return True
         if not isinstance(shape, StructureShape) or segment not in shape.members:
             return False
         shape = shape.members[segment]

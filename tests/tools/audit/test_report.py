@@ -56,6 +56,10 @@ def test_text_and_json(aws_env, audit, monkeypatch):
     body = audit("--cloud", "aws", "--format", "json").json
     assert body["exitCode"] == 1 and body["resourcesChecked"] == 2
     assert {f["field"] for f in body["findings"]} == {"ResourceConfig.VolumeKmsKeyId", "OutputDataConfig.KmsKeyId"}
+    # catalogue types without an audit: block are named in every report, outside the exit code
+    assert "aws:sagemaker/algorithm:Algorithm" in body["notCovered"]
+    assert "aws:sagemaker/trainingJob:TrainingJob" not in body["notCovered"]
+    assert "Not covered by the audit (" in text.out
 
 
 def test_print_policy(audit):
