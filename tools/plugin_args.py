@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from cmek_ml.plugin.inputs import plugin_wording
+from cmek_ml.plugin.inputs import plugin_wording, schema_name
 
 from .stack_config import PROJECT_ROOT, ProjectFile
 
@@ -33,9 +33,10 @@ def input_name(cloud: str, key: str) -> str:
     return rest[0].lower() + rest[1:]
 
 
-def python_name(schema_name: str) -> str:
-    """`mlProjectId` -> `ml_project_id`; Pulumi's analyzer camel-cases it back."""
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", schema_name).lower()
+def python_name(input_name: str) -> str:
+    """`mlProjectId` -> `ml_project_id`; Pulumi's analyzer camel-cases it back (the golden schema
+    shows it does: its inputs are `names`)."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", input_name).lower()
 
 
 def cloud_keys(project: ProjectFile, cloud: str) -> dict[str, Mapping[str, Any]]:
@@ -74,10 +75,9 @@ def render(project: ProjectFile) -> str:
         lines.append("")
         settings[cloud] = {}
         for key, spec in cloud_keys(project, cloud).items():
-            schema_name = names[key]
-            py_name = python_name(schema_name)
-            if python_camel_case(py_name) != schema_name:
-                raise ValueError(f"{key}: {py_name} does not camel-case back to {schema_name}")
+            py_name = python_name(names[key])
+            if schema_name(py_name) != names[key]:
+                raise ValueError(f"{key}: {py_name} does not camel-case back to {names[key]}")
             declared = spec.get("type", "string")
             if declared == "array" and spec.get("items", {}).get("type", "string") != "string":
                 raise ValueError(f"{key}: only arrays of strings are supported")
@@ -96,13 +96,6 @@ def render(project: ProjectFile) -> str:
         lines.append("    },")
     lines += ["}", ""]
     return "\n".join(lines)
-
-
-def python_camel_case(name: str) -> str:
-    """What `pulumi.provider.experimental.util.camel_case` makes of a Python name."""
-    from pulumi.provider.experimental.util import camel_case
-
-    return camel_case(name)
 
 
 def write(path: Path = ARGS_MODULE) -> bool:

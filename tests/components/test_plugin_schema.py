@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from cmek_ml.plugin import HOSTED_COMPONENTS
+from cmek_ml.plugin.inputs import input_names
 from tools import plugin_args, plugin_schema
 from tools.plugin_host import PLUGIN_DIR
 from tools.stack_config import PROJECT_ROOT, ProjectFile
@@ -61,6 +62,17 @@ def test_inputs_and_outputs_are_typed_and_described(plugin):
     assert not [key for key in declared if re.search(rf"\b{key}\b", descriptions)], "descriptions name config keys"
 
 
+def test_landing_zone_inputs_are_the_settings_without_their_prefix(plugin):
+    """Pulumi's analyzer names each generated Python field as the generator meant: `mlProjectId`
+    for `gcpMlProjectId` (so inputs.input_names(), which maps problems back, is right too)."""
+    resources = plugin.schema()["resources"]
+    declared = ProjectFile.load().declared
+    for cloud, token in (("gcp", "GcpLandingZone"), ("aws", "AwsLandingZone"), ("azure", "AzureLandingZone")):
+        expected = {plugin_args.input_name(cloud, key) for key in plugin_args.cloud_keys(ProjectFile.load(), cloud)}
+        assert set(resources[f"cmek-ml:index:{token}"]["inputProperties"]) == expected
+        assert {input_names()[key] for key in declared if key in input_names() and key.startswith(cloud)} == expected
+
+
 def test_version_is_the_plugin_files(plugin):
     version = str(yaml.safe_load((PLUGIN_DIR / "PulumiPlugin.yaml").read_text())["version"])
     assert plugin.version() == version
@@ -95,7 +107,8 @@ at_startup = set(sys.modules)  # site hooks of this venv (setuptools' .pth), not
 import importlib.metadata, json, os
 sys.path.insert(0, sys.argv[1])
 from pulumi.provider.experimental.component import ComponentProvider
-from cmek_ml.plugin import HOSTED_COMPONENTS, PACKAGE
+from cmek_ml.plugin import HOSTED_COMPONENTS
+from cmek_ml.plugin.inputs import input_names, PACKAGE
 ComponentProvider(HOSTED_COMPONENTS, PACKAGE)
 modules = {name: m for name, m in list(sys.modules.items()) if name not in at_startup}
 loaded = {os.path.normpath(m.__file__) for m in modules.values() if getattr(m, "__file__", None)}
