@@ -8,6 +8,7 @@ tested is what the project runs on.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,9 @@ def build_wheel(work: Path) -> Path:
 
 def constraints_file(work: Path) -> Path:
     """The project's exact pins (`name==version` lines of requirements.txt) as pip constraints."""
-    pins = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+    # pip refuses extras in a constraint (`moto[server]==X` constrains `moto==X`).
+    pins = [re.sub(r"\[[^\]]*\]", "", line.split("#", 1)[0]).strip()
+            for line in (ROOT / "requirements.txt").read_text().splitlines()
             if "==" in line and not line.lstrip().startswith(("#", "-"))]
     path = work / "constraints.txt"
     path.write_text("\n".join(pins) + "\n")
