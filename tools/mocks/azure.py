@@ -50,6 +50,7 @@ def arm_id(inputs: Mapping[str, Any], provider: str, name: str) -> str:
     "azure-native:storage:StorageAccount",
     "azure-native:containerregistry:Registry",
     "azure-native:machinelearningservices:Workspace",
+    "azure-native:resources:AzureCliScript",
 )
 def with_identity_response(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """ARM answers user-assigned identities as a map of id -> ids, whatever form the request took."""
@@ -117,13 +118,35 @@ def _vault(world: World, name: str, inputs: Mapping[str, Any]):
     return arm_id(inputs, "Microsoft.KeyVault/vaults", vault), {"name": vault, "properties": properties}
 
 
+# Keys as they were in the vault before this run, (vault, key) -> ARM key properties: a test
+# sets one to play a later `up` against a key created earlier with other settings.
+VAULT_KEYS_BEFORE_RUN: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def key_version(key_id: str) -> str:
+    """The key's current version; a test replaces it to play an automatic rotation."""
+    return uuid.UUID(stable_guid(key_id, "version")).hex
+
+
 @resource("azure-native:keyvault:Key")
 def _key(world: World, name: str, inputs: Mapping[str, Any]):
     vault, key = inputs["vaultName"], inputs["keyName"]
     key_id = arm_id(inputs, "Microsoft.KeyVault/vaults", f"{vault}/keys/{key}")
     key_uri = f"https://{vault}.vault.azure.net/keys/{key}"
-    version = uuid.UUID(stable_guid(key_id, "version")).hex
-    return key_id, {"name": key, "keyUri": key_uri, "keyUriWithVersion": f"{key_uri}/{version}"}
+    # ARM's Keys_CreateIfNotExist: an existing key is returned as it is, without any write.
+    existing = VAULT_KEYS_BEFORE_RUN.get((vault, key))
+    created = {"properties": dict(existing or inputs["properties"]), "tags": dict((existing or inputs).get("tags") or {})}
+    world.__dict__.setdefault("azure_keys", {})[(vault, key)] = created
+    return key_id, {"name": key, "keyUri": key_uri, "keyUriWithVersion": f"{key_uri}/{key_version(key_id)}"}
+
+
+@invoke("azure-native:keyvault:getKey")
+def _get_key(world: World, args: Mapping[str, Any]):
+    vault, key = args["vaultName"], args["keyName"]
+    stored = world.__dict__.get("azure_keys", {}).get((vault, key))
+    if stored is None:
+        raise ValueError(f"KeyNotFound: key {key} not found in vault {vault}")
+    return {**stored["properties"], "tags": stored["tags"], "name": key}
 
 
 @resource("azure-native:authorization:RoleAssignment")
@@ -183,4 +206,14 @@ def _ml_workspace(world: World, name: str, inputs: Mapping[str, Any]):
         "name": inputs["workspaceName"],
         "identity": with_identity_response(inputs).get("identity"),
         "workspaceId": stable_guid(workspace_id),
+    }
+
+
+@resource("azure-native:resources:AzureCliScript")
+def _deployment_script(world: World, name: str, inputs: Mapping[str, Any]):
+    script_id = arm_id(inputs, "Microsoft.Resources/deploymentScripts", inputs["scriptName"])
+    return script_id, {
+        "name": inputs["scriptName"],
+        "identity": with_identity_response(inputs).get("identity"),
+        "provisioningState": "Succeeded",
     }

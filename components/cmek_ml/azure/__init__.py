@@ -17,6 +17,7 @@ _EXPORTS = {
     "EncryptionIdentity": "identity", "EncryptionIdentityArgs": "identity",
     "KeyVault": "key_vault", "KeyVaultArgs": "key_vault",
     "KeyAccess": "key_access", "KeyAccessArgs": "key_access",
+    "KeyRotationPolicy": "rotation_policy", "KeyRotationPolicyArgs": "rotation_policy",
     "CmkStorageAccount": "storage", "CmkStorageAccountArgs": "storage",
     "CmkRegistry": "registry", "CmkRegistryArgs": "registry",
     "CmkWorkspace": "workspace", "CmkWorkspaceArgs": "workspace",
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on f
     from .landing_zone import AzureLandingZone
     from .registry import CmkRegistry, CmkRegistryArgs
     from .resource_group import ResourceGroup, ResourceGroupArgs
+    from .rotation_policy import KeyRotationPolicy, KeyRotationPolicyArgs
     from .settings import AzureSettings, read_azure_settings
     from .storage import CmkStorageAccount, CmkStorageAccountArgs
     from .workspace import CmkWorkspace, CmkWorkspaceArgs

@@ -12,6 +12,7 @@ from cmek_ml.azure.key_access import KeyAccess, KeyAccessArgs
 from cmek_ml.azure.key_vault import KeyVault, KeyVaultArgs
 from cmek_ml.azure.registry import CmkRegistry, CmkRegistryArgs
 from cmek_ml.azure.resource_group import ResourceGroup, ResourceGroupArgs
+from cmek_ml.azure.rotation_policy import KeyRotationPolicy, KeyRotationPolicyArgs
 from cmek_ml.azure.settings import AzureSettings
 from cmek_ml.azure.storage import CmkStorageAccount, CmkStorageAccountArgs
 from cmek_ml.azure.workspace import CmkWorkspace, CmkWorkspaceArgs
@@ -57,10 +58,35 @@ class AzureLandingZone(pulumi.ComponentResource):
                 rotate_after_days=settings.key_rotate_after_days,
                 expiry_days=settings.key_expiry_days,
                 notify_before_expiry_days=settings.key_notify_before_expiry_days,
+                rotation_policy_applied_later=settings.key_rotation_policy_script,
                 **placement,
             ),
             child,
         )
+        if settings.key_rotation_policy_script:
+            KeyRotationPolicy(
+                f"{name}-key-rotation-policy",
+                KeyRotationPolicyArgs(
+                    resource_group_name=group.name,
+                    resource_group_id=group.id,
+                    location=settings.location,
+                    vault_name=vault.vault.name,
+                    key_name=vault.key.name,
+                    key_id=vault.key.id,
+                    policy=vault.rotation_policy,
+                    role_name=f"cmek-ml key rotation policy writer ({settings.key_vault_name})",
+                    identity_name=f"{settings.key_vault_name}-rotation-policy",
+                    propagation_seconds=settings.rbac_propagation_seconds,
+                    tags=settings.tags,
+                ),
+                child,
+            )
+        else:
+            pulumi.log.warn(
+                "azureKeyRotationPolicyScript is false: rotation-policy changes made after the key exists "
+                "will not reach the vault (ARM applies a key's rotation policy only when it creates the key)",
+                resource=self,
+            )
         access = KeyAccess(
             f"{name}-key-access",
             KeyAccessArgs(
@@ -116,10 +142,17 @@ class AzureLandingZone(pulumi.ComponentResource):
                 "id": vault.key.id,
                 "uri": vault.key_uri,
                 "uriWithVersion": vault.key_uri_with_version,
+                # Settings the vault holds differently and ARM will not change (warned about).
+                "settingsNotApplied": vault.not_applied,
             },
             "identity": {"id": identity.id, "clientId": identity.client_id, "principalId": identity.principal_id},
             "storageAccount": {"id": storage.account.id, "name": storage.account.name},
             "containerRegistry": {"id": registry.registry.id, "loginServer": registry.registry.login_server},
+            # To register before the first `up` (the stack cannot: see AzureSettings.resource_providers).
+            "resourceProviders": settings.resource_providers,
+            "registerResourceProviders": " && ".join(
+                f"az provider register --wait --namespace {namespace}" for namespace in settings.resource_providers
+            ),
         }
         if settings.creates_workspace:
             workspace = CmkWorkspace(

@@ -67,6 +67,8 @@ class AzureSettings:
     """Lifetime of each version the rotation policy creates."""
     key_notify_before_expiry_days: int
     """Event Grid `near expiry` notice this many days before a version expires."""
+    key_rotation_policy_script: bool
+    """Apply later rotation-policy changes through Key Vault's data plane (ARM applies them only at creation)."""
     key_admins: dict[str, str]
     """Object id -> principal type of those who administer keys (a custom key-administrator role on the vault: manage keys, never use them)."""
     cosmos_db_principal_id: str
@@ -97,6 +99,27 @@ class AzureSettings:
     @property
     def creates_workspace(self) -> bool:
         return bool(self.workspace_name)
+
+    @property
+    def resource_providers(self) -> list[str]:
+        """Resource providers the subscription must have registered before `up`.
+
+        The stack cannot register them: azure-native v3 has no resource for a subscription's
+        provider registration (`providerhub.ProviderRegistration` publishes a provider). The
+        CMK workspace creates Cosmos DB and AI Search in a Microsoft-managed resource group of
+        this subscription (Azure ML, "Use customer-managed keys": MachineLearningServices,
+        Storage, KeyVault, DocumentDB, Search); a deployment script runs in a container
+        instance with a storage account of its own (ARM, "Use deployment scripts").
+        """
+        providers = {"Microsoft.KeyVault", "Microsoft.ManagedIdentity", "Microsoft.Storage", "Microsoft.ContainerRegistry"}
+        if self.key_rotation_policy_script:
+            providers |= {"Microsoft.ContainerInstance"}
+        if self.creates_workspace:
+            providers |= {
+                "Microsoft.MachineLearningServices", "Microsoft.DocumentDB", "Microsoft.Search",
+                "Microsoft.OperationalInsights", "Microsoft.Insights",
+            }
+        return sorted(providers)
 
 
 def read_azure_settings(reader: SettingsReader) -> AzureSettings:
@@ -134,6 +157,7 @@ def read_azure_settings(reader: SettingsReader) -> AzureSettings:
             "azureKeySize", key_size_text, "must be 2048, 3072 or 4096 bits; Key Vault and the CMK services reject smaller RSA keys"
         )
     rotate_after, expiry, notify = _rotation_policy(reader)
+    rotation_policy_script = reader.boolean("azureKeyRotationPolicyScript")
 
     cosmos = reader.matching("azureCosmosDbPrincipalId", GUID, GUID_RULE, optional=True)
     key_admins = reader.pairs(
@@ -204,6 +228,7 @@ def read_azure_settings(reader: SettingsReader) -> AzureSettings:
         key_rotate_after_days=rotate_after,
         key_expiry_days=expiry,
         key_notify_before_expiry_days=notify,
+        key_rotation_policy_script=rotation_policy_script,
         key_admins=key_admins,
         cosmos_db_principal_id=cosmos,
         rbac_propagation_seconds=propagation,

@@ -31,10 +31,25 @@ class CmkStorageAccountArgs:
     """Tags of the account."""
 
 
-class CmkStorageAccount(pulumi.ComponentResource):
-    """StorageV2 with account-scoped CMK on blobs and files, HTTPS and TLS 1.2 only, no public blobs.
+# Queue and Table storage use a service-scoped, Microsoft-managed key unless the account is
+# created with the account-scoped key for them: "The scope of the encryption key cannot be
+# changed after the account is created" (Microsoft Learn, "Create an account that supports
+# customer-managed keys for tables and queues"). Blob and file always use the account key.
+ACCOUNT_SCOPED_SERVICES = ("blob", "file", "queue", "table")
+CREATE_ONLY = [
+    "encryption.requireInfrastructureEncryption",
+    "encryption.services.queue.keyType",
+    "encryption.services.table.keyType",
+]
 
-    `protect`ed: deleting the account deletes the workspace's snapshots, outputs and logs.
+
+class CmkStorageAccount(pulumi.ComponentResource):
+    """StorageV2 with account-scoped CMK on blobs, files, queues and tables, HTTPS and TLS 1.2
+    only, no public blobs.
+
+    `protect`ed: deleting the account deletes the workspace's snapshots, outputs and logs. A
+    change to a create-only setting shows as a replacement, which Pulumi then refuses while the
+    account is protected; replacing it means moving the data to a new account first.
     """
 
     account: storage.StorageAccount
@@ -56,7 +71,7 @@ class CmkStorageAccount(pulumi.ComponentResource):
                 "key_vault_properties": {"key_vault_uri": args.vault_uri, "key_name": args.key_name},
                 "encryption_identity": {"encryption_user_assigned_identity": args.identity_id},
                 "require_infrastructure_encryption": args.infrastructure_encryption,
-                "services": {"blob": account_key, "file": account_key},
+                "services": {service: account_key for service in ACCOUNT_SCOPED_SERVICES},
             },
             enable_https_traffic_only=True,
             minimum_tls_version="TLS1_2",
@@ -66,7 +81,10 @@ class CmkStorageAccount(pulumi.ComponentResource):
                 parent=self,
                 protect=True,
                 # Set at creation only; a silent diff would never apply.
-                replace_on_changes=["encryption.requireInfrastructureEncryption"],
+                replace_on_changes=CREATE_ONLY,
+                # The name is fixed, and an ARM PUT on an existing name updates that account: a
+                # create-before-delete replacement would update the old account, then delete it.
+                delete_before_replace=True,
             ),
         )
         self.register_outputs({"id": self.account.id, "name": self.account.name})

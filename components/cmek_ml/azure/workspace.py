@@ -26,8 +26,9 @@ from cmek_ml.azure.key_vault import VAULT_CREATE_ONLY, vault_properties
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 
-# Fixed at creation. The key may later move to another key or version in the same vault, so
-# the key identifier itself stays updatable; everything else here is a replacement.
+# Fixed at creation. The key may later move to another key or version in the same vault
+# (Azure ML, "Customer-managed keys": "can only be updated to another key in the original Azure
+# Key Vault resource"), so the key identifier is no replacement; everything else here is.
 CREATE_ONLY = [
     "encryption.status",
     "encryption.keyVaultProperties.keyVaultArmId",
@@ -36,6 +37,13 @@ CREATE_ONLY = [
     "keyVault",
     "storageAccount",
 ]
+
+
+# The workspace takes a versioned key URI (Azure ML's CMK how-to and SDK give
+# `.../keys/<name>/<version>`; none documents a versionless one). Each automatic rotation makes
+# the key's current-version URI new, which would show the workspace as changed after every
+# refresh; the version it was created with stays in use until moved on purpose.
+FOLLOWS_NO_ROTATION = ["encryption.keyVaultProperties.keyIdentifier"]
 
 
 @dataclass
@@ -63,7 +71,7 @@ class CmkWorkspaceArgs:
     secrets_vault_retention_days: int
     """Soft-delete retention of the secrets vault, 7-90 days. Create-only."""
     key_uri_with_version: pulumi.Input[str]
-    """Versioned key URI: the workspace does not accept a versionless one."""
+    """Versioned key URI, used at creation; later versions do not change the workspace."""
     storage_account_id: pulumi.Input[str]
     """ARM id of the CMK storage account."""
     registry_id: pulumi.Input[str]
@@ -184,6 +192,7 @@ class CmkWorkspace(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 replace_on_changes=CREATE_ONLY,
+                ignore_changes=FOLLOWS_NO_ROTATION,
                 depends_on=[*self.grants.values(), *([self.propagation] if self.propagation else [])],
             ),
         )

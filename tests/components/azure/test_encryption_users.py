@@ -3,6 +3,7 @@
 import pytest
 
 from cmek_ml.azure.workspace import CREATE_ONLY
+from tools.mocks import azure as azure_mock
 
 STORAGE = "azure-native:storage:StorageAccount"
 REGISTRY = "azure-native:containerregistry:Registry"
@@ -57,9 +58,27 @@ def test_storage_transport_and_public_access(dev):
 def test_infrastructure_encryption_is_an_option_and_create_only(dev, run_azure):
     account = dev.one(STORAGE, "azure-storage-account")
     assert account.inputs["encryption"]["requireInfrastructureEncryption"] is True
-    assert account.replace_on_changes == ["encryption.requireInfrastructureEncryption"]
+    assert "encryption.requireInfrastructureEncryption" in account.replace_on_changes
     off = run_azure("dev", {"azureStorageInfrastructureEncryption": False}).one(STORAGE, "azure-storage-account")
     assert off.inputs["encryption"]["requireInfrastructureEncryption"] is False
+
+
+def test_queues_and_tables_use_the_account_key_from_creation(dev):
+    """Queue and Table storage stay on a service-scoped Microsoft key unless the account is
+    created with keyType Account for them (Microsoft Learn, issue #9 point 7)."""
+    services = dev.one(STORAGE, "azure-storage-account").inputs["encryption"]["services"]
+    for service in ("blob", "file", "queue", "table"):
+        assert services[service] == {"enabled": True, "keyType": "Account"}, service
+
+
+def test_queue_and_table_key_scope_is_create_only_and_never_lost(dev):
+    account = dev.one(STORAGE, "azure-storage-account")
+    # A change shows as a replacement in the preview...
+    assert {"encryption.services.queue.keyType", "encryption.services.table.keyType"} <= set(account.replace_on_changes)
+    # ...which Pulumi refuses while the account is protected; unprotected, the old account is
+    # deleted before its same-named successor is created (never updated, then deleted).
+    assert account.protect
+    assert account.delete_before_replace
 
 
 # --- registry --------------------------------------------------------------------------------
@@ -258,3 +277,29 @@ def test_workspace_waits_for_its_identity_grants(prod):
     for grant in ("storage", "registry", "insights", "secrets-vault", "secrets-vault-admin"):
         urn = prod.one(ASSIGNMENT, f"azure-ml-identity-{grant}").urn
         assert urn in workspace.dependencies and urn in sleep.dependencies, grant
+
+
+# --- the workspace and key rotation (issue #9 point 11) --------------------------------------
+
+
+def test_an_automatic_rotation_changes_nothing_the_workspace_diff_sees(run_azure, monkeypatch):
+    """After a rotation the key's current-version URI is new; the only workspace input it
+    changes is ignored, so a refresh and preview show no change to the workspace."""
+    before = run_azure("dev").one(WORKSPACE, "azure-ml-workspace")
+    monkeypatch.setattr(azure_mock, "key_version", lambda key_id: "0" * 32)
+    after = run_azure("dev").one(WORKSPACE, "azure-ml-workspace")
+    changed = {k for k in before.inputs if before.inputs[k] != after.inputs[k]}
+    assert changed == {"encryption"}
+    path = "encryption.keyVaultProperties.keyIdentifier"
+    old_id = before.inputs["encryption"]["keyVaultProperties"]["keyIdentifier"]
+    new_id = after.inputs["encryption"]["keyVaultProperties"]["keyIdentifier"]
+    assert old_id != new_id and new_id.endswith("/" + "0" * 32)
+    assert {**after.inputs["encryption"], "keyVaultProperties": {}} == {**before.inputs["encryption"], "keyVaultProperties": {}}
+    assert after.inputs["encryption"]["keyVaultProperties"]["keyVaultArmId"] == before.inputs["encryption"]["keyVaultProperties"]["keyVaultArmId"]
+    assert after.ignore_changes == [path]
+
+
+def test_the_workspace_is_created_with_a_versioned_key_uri(dev):
+    key = dev.one(KEY, "azure-keys-key")
+    identifier = dev.one(WORKSPACE, "azure-ml-workspace").inputs["encryption"]["keyVaultProperties"]["keyIdentifier"]
+    assert identifier == key.state["keyUriWithVersion"] and identifier.startswith(key.state["keyUri"] + "/")

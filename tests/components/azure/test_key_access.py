@@ -51,6 +51,7 @@ def test_no_cosmos_db_grant_without_a_workspace(run_azure):
     assert sorted(g.name for g in run.by_type(ASSIGNMENT)) == [
         f"azure-key-access-admin-{PROD_ADMINS}",
         "azure-key-access-encryption-identity",
+        "azure-key-rotation-policy-grant",
     ]
 
 
@@ -80,7 +81,7 @@ def test_key_administrator_role_manages_keys_but_cannot_use_them(prod):
 
 def test_no_key_administrator_role_without_key_admins(run_azure):
     run = run_azure("dev")
-    assert run.by_type(ROLE_DEFINITION) == []
+    assert [r.name for r in run.by_type(ROLE_DEFINITION)] == ["azure-key-rotation-policy-role"]
     assert not [g for g in run.by_type(ASSIGNMENT) if "-admin-" in g.name]
 
 

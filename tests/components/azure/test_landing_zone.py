@@ -107,3 +107,27 @@ def test_stacks_enable_azure_next_to_the_other_clouds(run_stack):
     run = run_stack("prod")
     assert {"gcp", "azure"} <= set(run.outputs)
     assert run.one(WORKSPACE, "azure-ml-workspace").inputs["hbiWorkspace"] is True
+
+
+# --- resource providers the stack cannot register (issue #9 point 9) --------------------------
+
+
+def test_a_cmk_workspace_needs_documentdb_and_search_registered(dev, run_azure):
+    providers = dev.outputs["azure"]["resourceProviders"]
+    for namespace in ("Microsoft.MachineLearningServices", "Microsoft.DocumentDB", "Microsoft.Search",
+                      "Microsoft.KeyVault", "Microsoft.Storage", "Microsoft.ContainerInstance"):
+        assert namespace in providers, namespace
+    without = run_azure("dev", {"azureMlWorkspaceName": "", "azureKeyRotationPolicyScript": False}).outputs["azure"]
+    assert not {"Microsoft.DocumentDB", "Microsoft.Search", "Microsoft.ContainerInstance"} & set(without["resourceProviders"])
+    command = dev.outputs["azure"]["registerResourceProviders"]
+    assert command.split(" && ") == [f"az provider register --wait --namespace {n}" for n in providers]
+
+
+def test_readme_says_which_providers_to_register_and_how():
+    from tools import stack_config
+
+    readme = (stack_config.PROJECT_ROOT / "README.md").read_text()
+    section = " ".join(readme.split("## Azure:", 1)[1].split("\n## ", 1)[0].split())
+    assert "**Resource providers.**" in section
+    assert "`Microsoft.DocumentDB` and `Microsoft.Search`" in section
+    assert "jq -r .registerResourceProviders" in section
