@@ -169,6 +169,8 @@ class KeyVault(pulumi.ComponentResource):
     """Versionless: services given this follow rotation."""
     key_uri_with_version: pulumi.Output[str]
     """Pinned to the current version: for services that require one (Azure ML workspace)."""
+    rotation_policy: RotationPolicy
+    """The policy the key is created with, and that `KeyRotationPolicy` keeps applied."""
     not_applied: pulumi.Output[list]
     """Settings the vault holds differently from the stack and ARM will not change."""
 
