@@ -288,14 +288,18 @@ def test_exempted_resource_names_are_not_reported():
 
 def _stack_work(copies: int) -> int:
     """Property reads and waited-for URNs the stack policies go through for `copies` bucket+key+grant sets."""
-    from cmek_policies import aws, stack
+    from cmek_policies import aws, catalogue, catalogue_rules, stack, stack_gcp
 
     work = {"n": 0}
-    lookup, waits_for = stack.lookup, stack.StackIndex.waits_for
+    lookup, waits_for, walk = stack.lookup, stack.StackIndex.waits_for, catalogue_rules.walk
 
     def counting_lookup(*args):
         work["n"] += 1
         return lookup(*args)
+
+    def counting_walk(*args):
+        work["n"] += 1
+        return walk(*args)
 
     def counting_waits_for(self, resource):
         waited = waits_for(self, resource)
@@ -307,12 +311,14 @@ def _stack_work(copies: int) -> int:
         key = _key(ring, f"key{i}"); grant = _grant(key, STORAGE_AGENT, name=f"grant{i}")
         bucket = _s3_bucket(f"s3-{i}")
         resources += [key, grant, _bucket(key, [grant], name=f"b{i}"), bucket, _s3_sse(bucket, AWS_KEY, name=f"sse{i}")]
-    stack.lookup = aws.lookup = counting_lookup
+    stack.lookup = stack_gcp.lookup = aws.lookup = counting_lookup
+    catalogue.walk = catalogue_rules.walk = counting_walk
     stack.StackIndex.waits_for = counting_waits_for
     try:
         assert analyzer("prod").analyze_stack(resources) == []
     finally:
-        stack.lookup = aws.lookup = lookup
+        stack.lookup = stack_gcp.lookup = aws.lookup = lookup
+        catalogue.walk = catalogue_rules.walk = walk
         stack.StackIndex.waits_for = waits_for
     return work["n"]
 
