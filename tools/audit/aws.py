@@ -32,7 +32,10 @@ from .model import AuditError, Exemption, Finding, NotChecked, Report
 from .progress import Progress
 from .rules import AuditedType, Naming, Rules, with_field
 
-CLIENT_CONFIG = Config(retries={"mode": "standard"}, user_agent_extra="cmek-ml-audit")
+def client_config() -> Config:
+    """botocore's standard retry mode; AWS_MAX_ATTEMPTS still sets the attempts. A new Config per client:
+    botocore writes the resolved attempts into the retries dict it is given."""
+    return Config(retries={"mode": "standard"}, user_agent_extra="cmek-ml-audit")
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 
 
@@ -105,7 +108,7 @@ class AwsAudit:
 
     def client(self, service: str, region: str) -> Any:
         if (service, region) not in self._clients:
-            self._clients[(service, region)] = self.session.client(service, region_name=region, config=CLIENT_CONFIG)
+            self._clients[(service, region)] = self.session.client(service, region_name=region, config=client_config())
         return self._clients[(service, region)]
 
     def preflight(self) -> str:

@@ -46,7 +46,8 @@ def not_checked_reason(error: Exception, action: str) -> str:
     if isinstance(error, boto_errors.ClientError):
         info = error.response.get("Error", {})
         code = str(info.get("Code", "")) or str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-        message = str(info.get("Message", "")).strip()
+        message = " ".join(str(info.get("Message", "")).split())
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in CREDENTIAL_CODES:
             raise credential_failure(code, message)
         retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
@@ -56,6 +57,8 @@ def not_checked_reason(error: Exception, action: str) -> str:
             return f"throttled: {action} still answered {code} after {retries} retries"
         if code in UNIMPLEMENTED_CODES or "not been implemented" in message or "not yet implemented" in message:
             return f"the endpoint does not implement {action} ({code}: {message[:120]})"
+        if isinstance(status, int) and status >= 500:
+            return f"{action}: the endpoint answered HTTP {status} after {retries} retries"
         if code in OPT_IN_CODES:
             return f"{action}: the service is not enabled in this region or account ({code})"
         return f"{action} failed: {code}: {message[:160]}"

@@ -42,7 +42,7 @@ class StubbedAudit:
                                                  "Arn": f"arn:aws:iam::{ACCOUNT}:user/auditor"})
 
     def stub(self, service: str, region: str = REGION) -> Stubber:
-        config = aws.CLIENT_CONFIG.merge(aws.Config(retries={"mode": "standard", "max_attempts": self.max_attempts}))
+        config = aws.client_config().merge(aws.Config(retries={"mode": "standard", "max_attempts": self.max_attempts}))
         client = self.session.client(service, region_name=region, config=config)
         self.audit._clients[(service, region)] = client
         stubber = Stubber(client)

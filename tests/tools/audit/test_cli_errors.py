@@ -61,11 +61,19 @@ def test_throttled_after_retries_is_not_checked_and_exit_3(aws_env, audit, monke
         run = audit("--cloud", "aws", "--format", "json")
         calls = sagemaker.calls
     reasons = {n["what"]: n["reason"] for n in run.json["notChecked"]}
-    training = reasons["aws:sagemaker/trainingJob:TrainingJob in us-east-1"]
-    assert training == "throttled: sagemaker:ListTrainingJobs still answered ThrottlingException after 1 retries"
+    assert reasons["aws:sagemaker/trainingJob:TrainingJob in us-east-1"] == (
+        "throttled: sagemaker:ListTrainingJobs still answered ThrottlingException after 1 retries")
     sagemaker_types = [w for w in reasons if w.startswith("aws:sagemaker/") and w.endswith(" in us-east-1")]
     assert calls == 2 * len(sagemaker_types)  # botocore's standard mode retried each call once (AWS_MAX_ATTEMPTS=2)
     assert run.json["findings"] == [] and run.code == 3
+
+
+def test_each_client_gets_its_own_standard_retry_config():
+    """botocore writes the resolved attempts into the Config's retries dict: a shared one would carry one run's
+    AWS_MAX_ATTEMPTS into the next (found when the expired-token test ran before the throttling one)."""
+    from tools.audit import aws
+    assert aws.client_config() is not aws.client_config()
+    assert aws.client_config().retries == {"mode": "standard"}
 
 
 def test_unreachable_endpoint_with_findings_exits_1(aws_env, audit, monkeypatch):
