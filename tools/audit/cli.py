@@ -30,6 +30,7 @@ PROG = "cmek-ml audit"
 GCP_SCOPE = re.compile(r"^(organizations/\d+|folders/\d+|projects/[a-z][a-z0-9-]{4,28}[a-z0-9])$")
 AZURE_SUBSCRIPTION = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SINCE_DAYS = re.compile(r"^(\d{1,5})d$")
+GCP_LOCATION = re.compile(r"^[a-z]+(-[a-z]+)+\d+$")  # europe-west4, us-central1, northamerica-northeast2
 DEFAULT_SINCE = "90d"
 
 
@@ -93,6 +94,9 @@ def _validate(args: argparse.Namespace) -> None:
         if not GCP_SCOPE.match(args.scope):
             raise AuditError(f"--scope {args.scope}: expected organizations/<number>, folders/<number> or "
                              "projects/<project id> (6-30 lower-case letters, digits, hyphens).")
+    for location in args.region if args.cloud == "gcp" else ():
+        if not GCP_LOCATION.match(location):
+            raise AuditError(f"--region {location}: expected a Google Cloud region like europe-west4 or us-central1.")
     for subscription in args.subscription:
         if not AZURE_SUBSCRIPTION.match(subscription):
             raise AuditError(f"--subscription {subscription}: expected a subscription id "
@@ -129,6 +133,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG}: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     progress.done()
-    policies = {p.name: p for c in (rules.catalogue, rules.api_only) for p in c.policies}
-    sys.stdout.write(render(report, args.format, policies))
+    sys.stdout.write(render(report, args.format, rules.policies()))
     return report.exit_code()

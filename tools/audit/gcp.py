@@ -2,7 +2,8 @@
 
 Read-only calls only: `SearchAllResources` (one search over every catalogue asset type; each result
 carries `kms_keys`, the deprecated `kms_key` is not read), Vertex AI `ListCustomJobs`,
-`ListHyperparameterTuningJobs`, `ListBatchPredictionJobs` and `ListPipelineJobs` (`encryption_spec`), and
+`ListHyperparameterTuningJobs`, `ListBatchPredictionJobs` and `ListPipelineJobs` (`encryption_spec`; the
+`create_time>"RFC 3339"` filter is the one their request types document in aiplatform_v1), and
 Dataflow `AggregatedListJobs` + `GetJob` (environment `serviceKmsKeyName`, experiments). The client
 libraries retry UNAVAILABLE and DEADLINE_EXCEEDED with backoff (google-api-core, each method's default).
 

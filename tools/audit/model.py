@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_CANNOT_RUN, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -62,17 +61,12 @@ class Report:
     resources_checked: int = 0
     """Resources whose every key field was judged (compliant, finding or exempt)."""
     checked_types: list[str] = field(default_factory=list)
+    """Catalogue types this run read."""
 
     def exit_code(self) -> int:
         if self.findings:
             return EXIT_FINDINGS
         return EXIT_INCOMPLETE if self.not_checked else EXIT_CLEAN
-
-    def extend(self, other: "Report") -> None:
-        self.findings += other.findings
-        self.exemptions += other.exemptions
-        self.not_checked += other.not_checked
-        self.resources_checked += other.resources_checked
 
 
 def sorted_report(report: Report) -> Report:
@@ -81,7 +75,3 @@ def sorted_report(report: Report) -> Report:
     report.exemptions.sort(key=lambda e: (e.resource, e.field))
     report.not_checked.sort(key=lambda n: (n.what, n.reason))
     return report
-
-
-def first_line(text: Optional[str]) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""

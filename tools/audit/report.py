@@ -56,6 +56,7 @@ def as_json(report: Report, policies: Mapping[str, Any]) -> str:
         "exempt": [dataclasses.asdict(e) for e in report.exemptions],
         "notChecked": [dataclasses.asdict(n) for n in report.not_checked],
         "notCovered": report.uncovered,
+        "checkedTypes": report.checked_types,
     }
     return json.dumps(body, indent=2, sort_keys=True) + "\n"
 

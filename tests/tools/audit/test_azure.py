@@ -167,3 +167,28 @@ def test_expired_token_cannot_run():
                                                                    "message": "The access token expiry"}})
     with pytest.raises(AuditError, match="ExpiredAuthenticationToken"):
         _audit().run()
+
+
+@responses.activate
+def test_command_line_end_to_end(audit, monkeypatch):
+    import azure.identity
+    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", FakeCredential)
+    _serve(_rows_by_family([_storage("cmk", CMK)]))
+    run = audit("--cloud", "azure", "--subscription", SUB, "--format", "json")
+    assert run.code == 1
+    assert {f["resource"].rsplit("/", 1)[-1] for f in run.json["findings"]} == {"acr", "cosmos", "data"}
+
+
+def test_no_azure_credentials_is_one_line(audit, monkeypatch):
+    import azure.identity
+    from azure.core.exceptions import ClientAuthenticationError
+
+    class NoCredential:
+        def get_token(self, *scopes):
+            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token from the included "
+                                            "credentials.\nAttempted credentials: ...")
+
+    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", NoCredential)
+    run = audit("--cloud", "azure")
+    assert run.code == 2 and run.out == "" and len(run.err.strip().splitlines()) == 1
+    assert "no usable Azure credentials" in run.err and "az login" in run.err

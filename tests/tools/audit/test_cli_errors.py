@@ -27,6 +27,7 @@ def _one_line_error(run, *words: str) -> None:
     (["--cloud", "aws", "--since", "2999-01-01"], ["future"]),
     (["--cloud", "gcp", "--scope", "project/acme"], ["--scope project/acme", "organizations/<number>"]),
     (["--cloud", "gcp"], ["needs --scope"]),
+    (["--cloud", "gcp", "--scope", "projects/acme-ml", "--region", "Europe West"], ["--region Europe West", "europe-west4"]),
     (["--cloud", "azure", "--subscription", "acme-prod"], ["--subscription acme-prod", "subscription id"]),
     (["--cloud", "aws", "--scope", "projects/acme-ml"], ["--scope is for --cloud gcp"]),
     (["--cloud", "azure", "--region", "westeurope"], ["--region is for --cloud aws or gcp"]),

@@ -149,3 +149,22 @@ def test_no_application_default_credentials(monkeypatch, tmp_path):
     from tools.audit.model import AuditError
     with pytest.raises(AuditError, match="no Google credentials"):
         gcp.GcpClients().preflight()
+
+
+def test_rejected_credentials_cannot_run():
+    fake = FakeGoogle()
+    fake.serve(ASSET, "SearchAllResources", asset_v1.SearchAllResourcesRequest, asset_v1.SearchAllResourcesResponse,
+               lambda request: grpc.StatusCode.UNAUTHENTICATED)
+    from tools.audit.model import AuditError
+    with fake, pytest.raises(AuditError, match="credentials were rejected"):
+        _audit(fake).run()
+
+
+def test_no_credentials_from_the_command_line(audit, monkeypatch, tmp_path):
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
+    run = audit("--cloud", "gcp", "--scope", "projects/acme-ml")
+    assert run.code == 2 and run.out == "" and len(run.err.strip().splitlines()) == 1
+    assert "no Google credentials" in run.err

@@ -59,6 +59,7 @@ def test_text_and_json(aws_env, audit, monkeypatch):
     # catalogue types without an audit: block are named in every report, outside the exit code
     assert "aws:sagemaker/algorithm:Algorithm" in body["notCovered"]
     assert "aws:sagemaker/trainingJob:TrainingJob" not in body["notCovered"]
+    assert "aws:sagemaker/trainingJob:TrainingJob" in body["checkedTypes"]
     assert "Not covered by the audit (" in text.out
 
 
