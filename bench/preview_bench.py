@@ -8,6 +8,7 @@ back to back, their order rotating between repeats so that load from other proce
 alike, after one warm-up of each:
 
 - bare: the program under the mock engine in preview mode, no pack, collector as usual;
+- bare, collector paused: the same inside `preview.collector_paused()`;
 - preview: `preview.analyze` with the cmek-ml pack (`policies/config/prod.json`, every policy),
   inside `preview.collector_paused()`, exactly as `python -m tools.preview` runs it;
 - preview, collector on: the same without the pause.
@@ -58,7 +59,11 @@ def one_run(resources: int, repeats: int) -> dict[str, float]:
         with preview.collector_paused():
             analyzed()
 
-    sides = {"bare": bare, "paused": paused, "collector_on": analyzed}
+    def bare_paused() -> None:
+        with preview.collector_paused():
+            bare()
+
+    sides = {"bare": bare, "bare_paused": bare_paused, "paused": paused, "collector_on": analyzed}
     for action in sides.values():  # warm-up: first-call imports and caches
         action()
     times: dict[str, list[float]] = {name: [] for name in sides}
@@ -72,7 +77,9 @@ def one_run(resources: int, repeats: int) -> dict[str, float]:
         "bare_s": bare_median,
         "paused_s": statistics.median(times["paused"]),
         "collector_on_s": statistics.median(times["collector_on"]),
+        "bare_paused_s": statistics.median(times["bare_paused"]),
         "paused_ratio": statistics.median(p / b for p, b in zip(times["paused"], times["bare"])),
+        "pack_ratio": statistics.median(p / b for p, b in zip(times["paused"], times["bare_paused"])),
         "collector_on_ratio": statistics.median(p / b for p, b in zip(times["collector_on"], times["bare"])),
     }
 
@@ -131,6 +138,9 @@ def main(argv=None) -> int:
           f"{statistics.median(r['paused_s'] for r in runs):.2f} s |")
     print(f"| Preview / bare mock run, collector paused | {_spread([r['paused_ratio'] for r in runs])} |")
     print(f"| Preview / bare mock run, collector on (before) | {_spread([r['collector_on_ratio'] for r in runs])} |")
+    print(f"| Bare mock run with the collector paused (median of runs) | "
+          f"{statistics.median(r['bare_paused_s'] for r in runs):.2f} s |")
+    print(f"| Preview / bare mock run, both paused (the pack's own share) | {_spread([r['pack_ratio'] for r in runs])} |")
     print(f"| Peak memory of the dev preview, paused / on | {statistics.median(memory['paused']):.0f} MB / "
           f"{statistics.median(memory['on']):.0f} MB |")
     return 0

@@ -15,11 +15,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def display_path(path: Path) -> str:
-    """`path` relative to the project (as a repository-relative path), else as given."""
-    try:
-        return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
-    except (ValueError, OSError):
-        return Path(path).as_posix()
+    """`path` relative to the current folder or else to this repository when inside one, else as given."""
+    resolved = Path(path).resolve()
+    for base in (Path.cwd(), PROJECT_ROOT):
+        if resolved.is_relative_to(base):
+            return resolved.relative_to(base).as_posix()
+    return Path(path).as_posix()
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def test_sarif_fingerprints_are_stable_across_runs(echoed_dev):
     again = preview.preview("dev", pack_dir=ECHO_PACK)
 
     def prints(result):
-        document = json.loads(preview.render_sarif(result, ROOT / "__main__.py"))
+        document = valid_sarif(preview.render_sarif(result, ROOT / "__main__.py"))
         return sorted(json.dumps(r["partialFingerprints"]) for r in document["runs"][0]["results"])
 
     assert prints(echoed_dev) == prints(again)
