@@ -180,6 +180,8 @@ class AzureLandingZoneArgs(TypedDict):
     "Rotation policy - lifetime of each new key version (at least 28 days). Default: 730."
     key_notify_before_expiry_days: NotRequired[int]
     "Rotation policy - near-expiry notification this many days before a version expires (at least 7). Default: 30."
+    key_rotation_policy_script: NotRequired[bool]
+    "Apply rotation-policy changes made after the key exists through Key Vault's data plane, with an ARM deployment script (needs the Microsoft.ContainerInstance resource provider); ARM itself applies a key's rotation policy only when it creates the key. false leaves later changes unapplied, with a warning. Default: true."
     key_admins: NotRequired[list[str]]
     "OBJECT_ID=TYPE (User, Group or ServicePrincipal) of key administrators, granted a custom key-administrator role on the vault (manage keys, never use them). Never the key users. Default: []."
     cosmos_db_principal_id: NotRequired[str]
@@ -294,6 +296,7 @@ SETTINGS = {
         "key_rotate_after_days": ("azureKeyRotateAfterDays", "90"),
         "key_expiry_days": ("azureKeyExpiryDays", "730"),
         "key_notify_before_expiry_days": ("azureKeyNotifyBeforeExpiryDays", "30"),
+        "key_rotation_policy_script": ("azureKeyRotationPolicyScript", "true"),
         "key_admins": ("azureKeyAdmins", "[]"),
         "cosmos_db_principal_id": ("azureCosmosDbPrincipalId", ""),
         "rbac_propagation_seconds": ("azureRbacPropagationSeconds", "60"),
