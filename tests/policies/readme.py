@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[2] / "policies" / "README.md"
+MAIN_README = README.parents[1] / "README.md"
 START, END = "<!-- catalogue-policies:start -->", "<!-- catalogue-policies:end -->"
 COVERAGE_START, COVERAGE_END = "<!-- coverage:start -->", "<!-- coverage:end -->"
 
@@ -54,10 +55,17 @@ def rendered(cat) -> str:
     return _replace(text, COVERAGE_START, COVERAGE_END, coverage_block(cat))
 
 
+def rendered_main(cat) -> str:
+    """The project README: the same coverage figures."""
+    return _replace(MAIN_README.read_text(), COVERAGE_START, COVERAGE_END, coverage_block(cat))
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(README.parent / "cmek"))
     from cmek_policies import catalogue
     if sys.argv[1:] != ["--update"]:
         sys.exit("usage: python -m tests.policies.readme --update")
-    README.write_text(rendered(catalogue.load()))
-    print(f"updated {README}")
+    loaded = catalogue.load()
+    README.write_text(rendered(loaded))
+    MAIN_README.write_text(rendered_main(loaded))
+    print(f"updated {README} and {MAIN_README}")

@@ -89,3 +89,11 @@ def test_azure_aliases_file_matches_the_sdk():
     path = catalogue.CATALOGUE_DIR / "azure" / catalogue.AZURE_ALIASES_FILE
     assert yaml.safe_load(path.read_text()) == sdk_inputs.azure_module_aliases(), (
         "regenerate: python -m tests.policies.sdk_inputs --azure-aliases")
+
+
+def test_the_coverage_report_prints_every_cloud_and_no_unclassified_type(capsys):
+    assert coverage.main() == 0
+    printed = capsys.readouterr().out
+    for cloud in CLOUDS:
+        assert f"{cloud}: " in printed
+    assert "UNCLASSIFIED" not in printed and "unclassified 0;" in printed

@@ -114,3 +114,4 @@ def test_readme_catalogue_table_is_current():
     from cmek_policies import CATALOGUE
     from tests.policies import readme
     assert readme.README.read_text() == readme.rendered(CATALOGUE), "run: python -m tests.policies.readme --update"
+    assert readme.MAIN_README.read_text() == readme.rendered_main(CATALOGUE), "run: python -m tests.policies.readme --update"
