@@ -158,3 +158,15 @@ def test_every_gcp_catalogue_location_pairing_is_defined_and_sourced():
         for spec in policy.types:
             if spec.location:
                 assert CATALOGUE.pairing_source(spec.location["pairing"]).strip()
+
+
+# --- BucketV2's inline list form in the stack policy ------------------------------------------------------------
+
+def test_bucket_v2_with_an_inline_customer_key_needs_no_separate_configuration():
+    key = "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    rule = {"applyServerSideEncryptionByDefaults": [{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}]}
+    bucket = Res("aws:s3/bucketV2:BucketV2", {"bucket": "data", "serverSideEncryptionConfigurations": [{"rules": [rule]}]},
+                 name="data")
+    assert _findings([bucket], "aws-s3-bucket-encryption-configured") == []
+    rule["applyServerSideEncryptionByDefaults"][0]["sseAlgorithm"] = "AES256"
+    assert len(_findings([bucket], "aws-s3-bucket-encryption-configured")) == 1
