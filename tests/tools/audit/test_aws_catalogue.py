@@ -64,8 +64,10 @@ def test_audit_block_matches_botocore_model(audited):
     items = listing.output_shape.members[block["list"]["items"]]
     assert isinstance(items, ListShape)
     if "page_size" in block["list"]:
-        limit = listing.input_shape.members["MaxResults"].metadata
-        assert limit.get("min", 1) <= block["list"]["page_size"] <= limit["max"]
+        key = next(k for k in ("MaxResults", "MaxRecords") if k in listing.input_shape.members)
+        limit = listing.input_shape.members[key].metadata
+        # RDS's MaxRecords has no bounds in the model; its API reference says 20-100
+        assert limit.get("min", 20) <= block["list"]["page_size"] <= limit.get("max", 100)
     if "since" in block["list"]:
         assert block["list"]["since"] in listing.input_shape.members
     document = set(items.member.members) if isinstance(items.member, StructureShape) else set()

@@ -105,3 +105,16 @@ def test_one_audit_over_hundreds_of_jobs_pages(aws_env, audit, moto_url):
     assert missing == [f"job-{i:03d}" for i in range(0, 150, 5)]
     assert all(run.by_resource()[job] == {"ResourceConfig.VolumeKmsKeyId"} for job in missing)
     assert run.json["resourcesChecked"] == 150
+
+
+def test_rds_instances(aws_env, audit):
+    key = _key()
+    rds = boto3.client("rds", region_name="us-east-1")
+    common = {"DBInstanceClass": "db.t3.micro", "Engine": "postgres", "MasterUsername": "ml", "AllocatedStorage": 20,
+              "MasterUserPassword": "not-a-secret-1"}
+    rds.create_db_instance(DBInstanceIdentifier="features-customer-key", StorageEncrypted=True, KmsKeyId=key, **common)
+    rds.create_db_instance(DBInstanceIdentifier="features-unencrypted", StorageEncrypted=False, **common)
+    run = audit("--cloud", "aws", "--format", "json")
+    found = run.by_resource()
+    assert found["arn:aws:rds:us-east-1:123456789012:db:features-unencrypted"] == {"KmsKeyId", "StorageEncrypted"}
+    assert "arn:aws:rds:us-east-1:123456789012:db:features-customer-key" not in found
