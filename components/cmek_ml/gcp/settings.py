@@ -13,12 +13,15 @@ from cmek_ml.gcp.locations import (
     key_location_for_bucket,
 )
 from cmek_ml.gcp.service_agents import catalogue
-from cmek_ml.gcp.workload_settings import WorkloadSettings, read_workload_settings
+from cmek_ml.gcp.workload_settings import REPOSITORY_ID, REPOSITORY_ID_RULE, WorkloadSettings, read_workload_settings
 from cmek_ml.settings import SettingsReader
 
 PROJECT_ID = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
 PROJECT_ID_RULE = "must be a project id: 6-30 lowercase letters, digits or dashes, starting with a letter"
 KMS_NAME = r"[A-Za-z0-9_-]{1,63}"
+KMS_NAME_RULE = "must be 1-63 letters, digits, _ or -"
+# Cloud Storage bucket names.
+BUCKET_NAME = r"[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]"
 DAY = 86_400
 ROTATION_CAP = 90 * DAY
 # Cloud KMS accepts 1 to 120 days before scheduled versions are destroyed.
@@ -127,7 +130,7 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
         if not billing:
             reader.problem("gcpBillingAccount", billing, "is required with gcpKmsProjectMode=create: XXXXXX-XXXXXX-XXXXXX")
 
-    key_ring = reader.matching("gcpKeyRingName", KMS_NAME, "must be 1-63 letters, digits, _ or -")
+    key_ring = reader.matching("gcpKeyRingName", KMS_NAME, KMS_NAME_RULE)
     layout = reader.choice("gcpKeyLayout", KEY_LAYOUTS)
     rotation_period = _rotation_period(reader)
     protection = reader.choice("gcpKeyProtectionLevel", PROTECTION_LEVELS)
@@ -147,7 +150,7 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
     # Names derive from the project id: report them only once it is valid, not twice.
     for suffix in buckets if ml_project_valid else []:
         name = f"{ml_project}-{suffix}"
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]", name) or "goog" in name:
+        if not re.fullmatch(BUCKET_NAME, name) or "goog" in name:
             reader.problem("gcpBuckets", suffix, f"bucket name {name!r} must be 3-63 of a-z 0-9 _ - and not contain 'goog'")
     if buckets and "storage" not in services:
         reader.problem("gcpServices", services, "must include storage when gcpBuckets is not empty (its agent needs the key)")
@@ -156,9 +159,7 @@ def read_gcp_settings(reader: SettingsReader) -> GcpSettings:
     if region_valid:
         _check_bucket_location(reader, bucket_location, region)
 
-    repository = reader.matching(
-        "gcpArtifactRegistryRepository", r"[a-z][a-z0-9-]{0,61}[a-z0-9]", "must be 2-63 of a-z 0-9 -, starting with a letter", optional=True
-    )
+    repository = reader.matching("gcpArtifactRegistryRepository", REPOSITORY_ID, REPOSITORY_ID_RULE, optional=True)
     if repository and "artifactregistry" not in services:
         reader.problem("gcpServices", services, "must include artifactregistry when gcpArtifactRegistryRepository is set")
 

@@ -44,7 +44,9 @@ IMAGE_REFERENCE = (
     r"/(?P<repository>[a-z][a-z0-9-]{0,62})/(?P<image>[a-z0-9][a-z0-9._/-]*)"
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})"
 )
+# Artifact Registry repository ids.
 REPOSITORY_ID = r"[a-z][a-z0-9-]{0,61}[a-z0-9]"
+REPOSITORY_ID_RULE = "must be 2-63 of a-z 0-9 -, starting with a letter"
 DATAFLOW_TEMP_BUCKET, DATAFLOW_STAGING_BUCKET = "dataflow-temp", "dataflow-staging"
 MODEL_BUCKET, INPUT_BUCKET, RESULT_BUCKET = "cs-model", "cs-input", "cs-results"
 
@@ -312,7 +314,7 @@ def _confidential_space(
     if settings.operator:
         _require_services(reader, services, ["artifactregistry"], "for the Confidential Space operator (CMEK image repository)")
         if not re.fullmatch(REPOSITORY_ID, repository):
-            reader.problem("gcpConfidentialSpaceRepository", repository, "must be 2-63 of a-z 0-9 -, starting with a letter")
+            reader.problem("gcpConfidentialSpaceRepository", repository, REPOSITORY_ID_RULE)
         elif reference and (reference["location"], reference["project"], reference["repository"]) != (region, ml_project, repository):
             reader.problem(
                 "gcpConfidentialSpaceImageReference",

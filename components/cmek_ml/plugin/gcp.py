@@ -15,15 +15,12 @@ from cmek_ml.gcp.artifact_registry import CmekRepository, CmekRepositoryArgs
 from cmek_ml.gcp.bucket import CmekBucket, CmekBucketArgs
 from cmek_ml.gcp.keys import KeyRing, KeyRingArgs
 from cmek_ml.gcp.locations import KMS_MULTI_REGIONS, REGIONS, is_multi_region_bucket
-from cmek_ml.gcp.settings import DAY, DESTROY_SCHEDULED_RANGE, KMS_NAME, PROTECTION_LEVELS
+from cmek_ml.gcp.settings import BUCKET_NAME, DAY, DESTROY_SCHEDULED_RANGE, KMS_NAME, KMS_NAME_RULE, PROTECTION_LEVELS
+from cmek_ml.gcp.workload_settings import REPOSITORY_ID, REPOSITORY_ID_RULE
 from cmek_ml.plugin.inputs import HostedComponent, InputChecks
 
 KEY_RING_LOCATIONS = sorted(REGIONS | KMS_MULTI_REGIONS)
 SECONDS = r"[0-9]+s"
-# Cloud Storage bucket names (the settings reader applies the same rule).
-BUCKET_NAME = r"[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]"
-# Artifact Registry repository ids.
-REPOSITORY_ID = r"[a-z][a-z0-9-]{0,61}[a-z0-9]"
 
 
 class GcpKeyRingArgs(TypedDict):
@@ -59,11 +56,11 @@ class GcpKeyRing(HostedComponent):
     def __init__(self, name: str, args: GcpKeyRingArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checks = InputChecks(type(self).__name__, name, args, GcpKeyRingArgs)
         checks.one_of("location", args["location"], KEY_RING_LOCATIONS)
-        checks.matching("name", args["name"], KMS_NAME, "must be 1-63 letters, digits, _ or -")
+        checks.matching("name", args["name"], KMS_NAME, KMS_NAME_RULE)
         if not args["keys"]:
             checks.problem("keys", args["keys"], "must name at least one key")
         for key in args["keys"]:
-            checks.matching("keys", key, KMS_NAME, "each key name must be 1-63 letters, digits, _ or -")
+            checks.matching("keys", key, KMS_NAME, f"each key name {KMS_NAME_RULE}")
         _check_seconds(checks, "rotationPeriod", args["rotation_period"], DAY + 1, None)
         checks.one_of("protectionLevel", args.get("protection_level", "SOFTWARE"), PROTECTION_LEVELS)
         if "destroy_scheduled_duration" in args:
@@ -144,7 +141,7 @@ class GcpCmekRepository(HostedComponent):
 
     def __init__(self, name: str, args: GcpCmekRepositoryArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checks = InputChecks(type(self).__name__, name, args, GcpCmekRepositoryArgs)
-        checks.matching("repositoryId", args["repository_id"], REPOSITORY_ID, "must be 2-63 of a-z 0-9 -, starting with a letter")
+        checks.matching("repositoryId", args["repository_id"], REPOSITORY_ID, REPOSITORY_ID_RULE)
         checks.one_of("location", args["location"], sorted(REGIONS))
         checks.raise_if_invalid()
         super().__init__(name, opts)
