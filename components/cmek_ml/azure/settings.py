@@ -19,6 +19,10 @@ VAULT_NAME_RULE = (
     "must be 3-24 letters, digits or dashes, starting with a letter, ending with a letter or digit, "
     "without consecutive dashes (vault names are global and stay reserved while soft-deleted)"
 )
+STORAGE_ACCOUNT_NAME = r"[a-z0-9]{3,24}"
+STORAGE_ACCOUNT_NAME_RULE = "must be 3-24 lowercase letters or digits (globally unique)"
+REGISTRY_NAME = r"[a-zA-Z0-9]{5,50}"
+REGISTRY_NAME_RULE = "must be 5-50 letters or digits (globally unique)"
 RESOURCE_GROUP_MODES = ("create", "adopt")
 VAULT_SKUS = ("standard", "premium")
 KEY_TYPES = ("RSA", "RSA-HSM")
@@ -170,11 +174,11 @@ def read_azure_settings(reader: SettingsReader) -> AzureSettings:
 
     propagation = reader.integer("azureRbacPropagationSeconds", 0, MAX_PROPAGATION_SECONDS)
 
-    storage = reader.matching("azureStorageAccountName", r"[a-z0-9]{3,24}", "must be 3-24 lowercase letters or digits (globally unique)")
+    storage = reader.matching("azureStorageAccountName", STORAGE_ACCOUNT_NAME, STORAGE_ACCOUNT_NAME_RULE)
     storage_sku = reader.choice("azureStorageSku", STORAGE_SKUS)
     infrastructure_encryption = reader.boolean("azureStorageInfrastructureEncryption")
 
-    registry = reader.matching("azureContainerRegistryName", r"[a-zA-Z0-9]{5,50}", "must be 5-50 letters or digits (globally unique)")
+    registry = reader.matching("azureContainerRegistryName", REGISTRY_NAME, REGISTRY_NAME_RULE)
     registry_sku = reader.choice("azureContainerRegistrySku", REGISTRY_SKUS)
     if registry_sku in ("Basic", "Standard"):
         reader.problem(

@@ -19,6 +19,10 @@ from cmek_ml.azure.settings import (
     MAX_DAYS,
     MIN_EXPIRY_DAYS,
     MIN_ROTATION_GAP_DAYS,
+    REGISTRY_NAME,
+    REGISTRY_NAME_RULE,
+    STORAGE_ACCOUNT_NAME,
+    STORAGE_ACCOUNT_NAME_RULE,
     STORAGE_SKUS,
     VAULT_NAME,
     VAULT_NAME_RULE,
@@ -142,7 +146,7 @@ class AzureCmkStorageAccount(HostedComponent):
 
     def __init__(self, name: str, args: AzureCmkStorageAccountArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checks = InputChecks(type(self).__name__, name, args, AzureCmkStorageAccountArgs)
-        checks.matching("name", args["name"], r"[a-z0-9]{3,24}", "must be 3-24 lowercase letters or digits (globally unique)")
+        checks.matching("name", args["name"], STORAGE_ACCOUNT_NAME, STORAGE_ACCOUNT_NAME_RULE)
         checks.one_of("location", args["location"], sorted(LOCATIONS))
         checks.one_of("sku", args.get("sku", "Standard_LRS"), STORAGE_SKUS)
         checks.raise_if_invalid()
@@ -185,7 +189,7 @@ class AzureCmkRegistry(HostedComponent):
 
     def __init__(self, name: str, args: AzureCmkRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checks = InputChecks(type(self).__name__, name, args, AzureCmkRegistryArgs)
-        checks.matching("name", args["name"], r"[a-zA-Z0-9]{5,50}", "must be 5-50 letters or digits (globally unique)")
+        checks.matching("name", args["name"], REGISTRY_NAME, REGISTRY_NAME_RULE)
         checks.one_of("location", args["location"], sorted(LOCATIONS))
         checks.raise_if_invalid()
         super().__init__(name, opts)
