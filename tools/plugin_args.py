@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from cmek_ml.plugin.inputs import plugin_wording, schema_name
+from cmek_ml.plugin.inputs import config_string, plugin_wording, schema_name
 
 from .stack_config import PROJECT_ROOT, ProjectFile
 
@@ -45,11 +45,6 @@ def cloud_keys(project: ProjectFile, cloud: str) -> dict[str, Mapping[str, Any]]
         for key, spec in project.declared.items()
         if key.startswith(cloud) and key[len(cloud):][:1].isupper()
     }
-
-
-def config_string(value: Any) -> str:
-    """The string the CLI hands a program for a typed config value (JSON for non-strings)."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def render(project: ProjectFile) -> str:

@@ -98,7 +98,7 @@ class _InputConfig:
         settings = landing_zone_args.SETTINGS[cloud]
         self.values = dict(settings.values())
         for py_name, value in inputs.items():
-            self.values[settings[py_name][0]] = _config_string(value)
+            self.values[settings[py_name][0]] = config_string(value)
 
     def get(self, key: str) -> Optional[str]:
         return self.values.get(key)
@@ -139,7 +139,7 @@ def _plugin_problem(problem: Any) -> str:
     return plugin_wording(f"{names.get(problem.key, problem.key)} = {problem.value!r}: {problem.allowed}", names)
 
 
-def _config_string(value: Any) -> str:
+def config_string(value: Any) -> str:
     """The string the CLI would hand a program for this config value."""
     if isinstance(value, str):
         return value
