@@ -1,8 +1,8 @@
 """The component plugin's golden schema: what `pulumi package add` generates SDKs from.
 
-`tests/components/test_plugin.py` starts the plugin as the CLI does, asks it for its schema over
-gRPC and fails on any difference from `tests/golden/plugin-schema.json`: a renamed input, a
-changed type or a lost component breaks every TypeScript, Go, C# and YAML program using it.
+`tests/components/test_plugin_schema.py` starts the plugin as the CLI does, asks it for its
+schema over gRPC and fails on any difference from `tests/golden/plugin-schema.json`: a renamed
+input, a changed type or a lost component breaks every TypeScript, Go, C# and YAML program using it.
 After a deliberate change (a new input, a new setting in Pulumi.yaml), refresh with:
 
     python -m tools.plugin_schema --update
