@@ -3,7 +3,7 @@
     python -m bench.preview_bench [--runs 5] [--repeats 3] [--resources 1000]
 
 Each run is a fresh Python process (`--one-run`), so imports, caches and the collector's state
-start alike. In it, on the generated stack (`bench/generated_stack.py`), three things are timed
+start alike. In it, on the generated stack (`bench/generated_stack.py`), four things are timed
 back to back, their order rotating between repeats so that load from other processes hits all
 alike, after one warm-up of each:
 
@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+# Children import this checkout's components and tools, as the tests do.
+CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "components"), str(ROOT)])}
 
 
 def _seconds(action: Callable[[], object]) -> float:
@@ -41,7 +43,7 @@ def _seconds(action: Callable[[], object]) -> float:
 
 
 def one_run(resources: int, repeats: int) -> dict[str, float]:
-    """In this process: median ratios of `repeats` rotations of (bare, paused preview, preview)."""
+    """In this process: medians of `repeats` rotations of (bare, bare paused, preview, preview collector on)."""
     from bench import generated_stack
     from tools import mock_engine, preview
 
@@ -90,9 +92,8 @@ _PAUSE = "import sys; from tools import preview; "
 
 def peak_memory_mb(code: str) -> float:
     """Max RSS of a child running the dev preview (Linux: ru_maxrss in KiB)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "components"), str(ROOT)])}
     child = subprocess.Popen([sys.executable, "-c", code + "sys.exit(preview.main(['--stack', 'dev']))"],
-                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             cwd=ROOT, env=CHILD_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError("the dev preview failed")
@@ -114,13 +115,12 @@ def main(argv=None) -> int:
         print(json.dumps(one_run(args.resources, args.repeats)))
         return 0
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "components"), str(ROOT)])}
     runs = []
     for index in range(args.runs):
         print(f"run {index + 1}/{args.runs} ...", file=sys.stderr)
         out = subprocess.run([sys.executable, "-m", "bench.preview_bench", "--one-run", "--resources",
                               str(args.resources), "--repeats", str(args.repeats)],
-                             cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+                             cwd=ROOT, env=CHILD_ENV, check=True, capture_output=True, text=True).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     memory = {"paused": [], "on": []}
     for _ in range(3):
