@@ -12,33 +12,26 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import readme_sections
 from tools.plugin_host import PLUGIN_DIR, PluginEngine, PluginProcess
-from tools.stack_config import PROJECT_ROOT
 
 SECTION = "## Use the components from TypeScript, Go, C# or YAML"
 
 
 @pytest.fixture(scope="module")
 def section() -> str:
-    text = (PROJECT_ROOT / "README.md").read_text()
-    start = text.index(SECTION)
-    end = text.find("\n## ", start + len(SECTION))
-    return text[start:end if end != -1 else None]
-
-
-def code_blocks(section: str, language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+    return readme_sections.section(SECTION)
 
 
 def code_block(section: str, language: str) -> str:
-    blocks = code_blocks(section, language)
+    blocks = readme_sections.code_blocks(section, language)
     assert len(blocks) == 1, f"one {language} block expected"
     return blocks[0]
 
 
 def test_package_add_names_the_plugin_folder_and_this_release(section):
     version = yaml.safe_load((PLUGIN_DIR / "PulumiPlugin.yaml").read_text())["version"]
-    add, refresh = code_blocks(section, "bash")
+    add, refresh = readme_sections.code_blocks(section, "bash")
     # `pulumi package add --help`: "example.org/org/repo.git/path[@<version>]", the version a tag.
     assert add == f"pulumi package add github.com/<org>/cmek-ml.git/{PLUGIN_DIR.name}@v{version}\n"
     assert refresh == "venv/bin/python -m tools.plugin_schema --update\n"

@@ -15,21 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.readme_sections import README, code_blocks
 from tools import cli, mock_engine
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
 
 
 def section(title: str, level: int = 2) -> str:
+    """The section titled exactly `title` at `level`, up to the next heading of that level or above."""
     marker = "#" * level + " "
     start = README.index(f"\n{marker}{title}\n")
     following = re.search(rf"\n#{{1,{level}}} ", README[start + 1:])
     return README[start: start + 1 + following.start()] if following else README[start:]
-
-
-def code_blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 
 def program_of(cloud: str) -> str:

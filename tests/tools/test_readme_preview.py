@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import readme_sections
 from tools import preview, stack_config
 
 ROOT = stack_config.PROJECT_ROOT
-README = (ROOT / "README.md").read_text()
-SECTION = README[README.index("## Offline preview\n"):README.index("\n## ", README.index("## Offline preview\n") + 1)]
+SECTION = readme_sections.section("## Offline preview\n")
 PREFIX = "venv/bin/python -m tools.preview "
 
 
@@ -73,5 +73,5 @@ def test_the_error_report_shown_is_what_the_preview_prints(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("section", ["## Quick start\n"])
 def test_the_quick_start_says_what_set_up_costs(section):
-    text = README[README.index(section):README.index("\n## ", README.index(section) + 1)]
+    text = readme_sections.section(section)
     assert re.search(r"\d+ (MB|GB|MiB|GiB)", text) and re.search(r"\d+ (s|seconds|minutes)", text)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.readme_sections import README
 from tools import stack_config
 
 ROOT = stack_config.PROJECT_ROOT
 WORKFLOW = ROOT / ".github" / "workflows" / "cmek-preview.yml"
-README = (ROOT / "README.md").read_text()
 BIN = Path(sys.executable).parent
 
 

@@ -3,6 +3,8 @@
 import pytest
 from pulumi.output import Unknown
 
+from tests import readme_sections
+
 GROUP = "azure-native:resources:ResourceGroup"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 KEY = "azure-native:keyvault:Key"
@@ -124,10 +126,7 @@ def test_a_cmk_workspace_needs_documentdb_and_search_registered(dev, run_azure):
 
 
 def test_readme_says_which_providers_to_register_and_how():
-    from tools import stack_config
-
-    readme = (stack_config.PROJECT_ROOT / "README.md").read_text()
-    section = " ".join(readme.split("## Azure:", 1)[1].split("\n## ", 1)[0].split())
+    section = readme_sections.words(readme_sections.section("## Azure:"))
     assert "**Resource providers.**" in section
     assert "`Microsoft.DocumentDB` and `Microsoft.Search`" in section
     assert "jq -r .registerResourceProviders" in section

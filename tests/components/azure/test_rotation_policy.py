@@ -9,6 +9,7 @@ import pytest
 
 from cmek_ml.azure.key_vault import APPLIED_AT_CREATION_ONLY
 from cmek_ml.azure.rotation_policy import AZ_CLI_VERSION, ROTATION_POLICY_DATA_ACTIONS
+from tests import readme_sections
 from tools.mocks import azure as azure_mock
 
 KEY = "azure-native:keyvault:Key"
@@ -156,10 +157,7 @@ def test_the_script_identity_may_only_read_and_write_this_keys_rotation_policy(r
 
 
 def test_readme_says_what_arm_drops_and_what_the_script_applies():
-    from tools import stack_config
-
-    readme = (stack_config.PROJECT_ROOT / "README.md").read_text()
-    section = " ".join(readme.split("## Azure:", 1)[1].split("\n## ", 1)[0].split())
+    section = readme_sections.words(readme_sections.section("## Azure:"))
     assert "`Keys_CreateIfNotExist`" in section and "`key.settingsNotApplied`" in section
     assert "`azureKeyRotationPolicyScript`" in section and "az keyvault key rotation-policy update" in section
     assert "**queues and tables**" in section

@@ -17,6 +17,7 @@ from tests.components.gcp.workload_stack import (
     run_all_parts,
     run_workloads,
 )
+from tests import readme_sections
 from tools import stack_config
 
 PIPELINES_KEY = f"{KEY_RING}/cryptoKeys/pipelines"
@@ -163,8 +164,7 @@ def test_no_job_without_a_job_name_and_nothing_when_dataflow_is_off(run_stack):
 
 def test_readme_gives_the_seeds_pii_advice():
     """Seed 003: data keys used in windowing, grouping and joining are outside CMEK."""
-    readme = (stack_config.PROJECT_ROOT / "README.md").read_text()
-    section = " ".join(readme.split("## GCP workloads", 1)[1].split("\n## ", 1)[0].split())
+    section = readme_sections.words(readme_sections.section("## GCP workloads"))
     assert "(windowing, grouping, joining): these are outside CMEK" in section
     assert "hash or otherwise transform them *before* they enter the pipeline" in section
     assert "--dataflowKmsKey=" in section and "--dataflow_kms_key=" in section

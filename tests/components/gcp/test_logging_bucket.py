@@ -16,7 +16,7 @@ from tests.components.gcp.workload_stack import (
     run_all_parts,
     run_workloads,
 )
-from tools import stack_config
+from tests import readme_sections
 
 LOGS_KEY = f"{KEY_RING}/cryptoKeys/logs"
 LOGGING_AGENT = agent("gcp-sa-logging.iam.gserviceaccount.com")
@@ -122,7 +122,6 @@ def test_longest_log_bucket_id_makes_a_valid_exclusion_name(run_stack):
 
 
 def test_readme_says_where_training_logs_are_and_are_not():
-    readme = (stack_config.PROJECT_ROOT / "README.md").read_text()
-    section = " ".join(readme.split("## GCP workloads", 1)[1].split("\n## ", 1)[0].split())
+    section = readme_sections.words(readme_sections.section("## GCP workloads"))
     assert "**Training logs are moved, not copied.**" in section
     assert f"`<id>{DEFAULT_EXCLUSION_SUFFIX}`" in section and "`_Required`" in section
