@@ -139,7 +139,7 @@ class Rules:
         special = self.special[code]
         options = {k: v["default"] for k, v in (special.options_schema or {}).items() if "default" in v}
         options.update(audited.audit.get("options", {}))
-        return lambda props: special.check(props, options, lambda: self.loader.problems(spec, props))
+        return lambda props: special.check(props, options, lambda skip=(): self.loader.problems(spec, props, skip))
 
     def judge(self, audited: AuditedType, props: Mapping[str, Any]) -> Judgement:
         """The pack's messages, each tied to the field it names; exemptions; the keys the pack accepts.

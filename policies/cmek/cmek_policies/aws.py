@@ -149,18 +149,24 @@ def _needs_volume_key(variant: Any, nvme: frozenset[str]) -> bool:
     return instance_type is not UNKNOWN and not (isinstance(instance_type, str) and _family(instance_type) in nvme)
 
 
-def _endpoint_configuration(props: Any, options: Options, _generic: Generic) -> Iterator[str]:
-    """Volume key unless every variant is serverless or NVMe-only; data-capture key when capture is on."""
+_ENDPOINT_KEYS_IN_CODE = ("kmsKeyArn", "dataCaptureConfig.kmsKeyId")
+"""The endpoint configuration keys judged here; the entry's other keys (async inference output, core dumps) are the
+catalogue's generic verdict."""
+
+
+def _endpoint_configuration(props: Any, options: Options, generic: Generic) -> Iterator[str]:
+    """Volume key unless every variant is serverless or NVMe-only; data-capture key when capture is on; the
+    catalogue's other keys (async inference output, core dumps of production and shadow variants) as listed."""
     nvme = frozenset(options["instanceStorageFamilies"])
     variants = list(elements(lookup(props, "productionVariants")))
     variants += list(elements(lookup(props, "shadowProductionVariants")))
-    if any(v is UNKNOWN for v in variants):
-        return
-    if not variants or any(_needs_volume_key(v, nvme) for v in variants):
+    unknown_variant = any(v is UNKNOWN for v in variants)
+    if not unknown_variant and (not variants or any(_needs_volume_key(v, nvme) for v in variants)):
         yield from customer_key_problems(lookup(props, "kmsKeyArn"), "kmsKeyArn", "aws/sagemaker")
     capture = lookup(props, "dataCaptureConfig")
     if known(capture) and lookup(capture, "enableCapture") is not False:
         yield from customer_key_problems(lookup(capture, "kmsKeyId"), "dataCaptureConfig.kmsKeyId", "aws/s3")
+    yield from generic(skip=_ENDPOINT_KEYS_IN_CODE)
 
 
 SPECIAL_CHECKS = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Collection, Iterator, Mapping, Optional
 
 PROVIDER_KEY = {"gcp": "a Google-managed key", "aws": "an AWS-managed key", "azure": "a Microsoft-managed key"}
 
@@ -266,14 +266,17 @@ def _skips(conditions: tuple[Condition, ...], props: Any, chain: tuple) -> bool:
     return any(c.holds(props, chain) is not False for c in conditions)
 
 
-def problems(spec: TypeSpec, props: Any) -> Iterator[str]:
-    """One message per key of `props` that is not a customer key (props: plain data, camelCase)."""
+def problems(spec: TypeSpec, props: Any, skip: Collection[str] = ()) -> Iterator[str]:
+    """One message per key of `props` that is not a customer key (props: plain data, camelCase); `skip`: catalogue
+    key paths not to judge (those an entry's `code:` check judges itself)."""
     props = read(props)
     if props is UNKNOWN or _skips(spec.exempt, props, (props,)):
         return
     provider_key = PROVIDER_KEY.get(spec.cloud, "a provider-managed key")
     said: set[str] = set()  # keys sharing a mode field (status, sku) fail for one reason: say it once
     for rule in spec.keys:
+        if rule.path in skip:
+            continue
         for leaf in walk(props, rule.steps):
             if any(c.holds(props, leaf.chain) is not True for c in rule.when):
                 continue

@@ -20,8 +20,9 @@ from .rules import Control, Options, resource_policy
 _SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 _LEVELS = {None: None, "mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
 
-Generic = Callable[[], Iterable[str]]
-"""The catalogue's verdict on the resource at hand."""
+Generic = Callable[..., Iterable[str]]
+"""The catalogue's verdict on the resource at hand: `generic()` for every key of the entry, `generic(skip=paths)`
+without the keys at those catalogue paths (the ones the special check judges itself)."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class SpecialCheck:
 
 def _type_check(spec: catalogue.TypeSpec, special: SpecialCheck | None):
     def generic_for(props: Any) -> Generic:
-        return lambda: catalogue.problems(spec, _unwrap(props))
+        return lambda skip=(): catalogue.problems(spec, _unwrap(props), skip)
 
     if special is None:
         return lambda props, _options: catalogue.problems(spec, _unwrap(props))
