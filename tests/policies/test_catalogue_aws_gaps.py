@@ -15,7 +15,8 @@ import copy
 import pytest
 
 from tests.policies.examples import AWS_KEY
-from tests.policies.harness import messages
+from cmek_policies import CATALOGUE
+from tests.policies.harness import UNKNOWN, messages
 
 ENDPOINT = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 ENDPOINT_POLICY = "aws-sagemaker-endpoint-configuration-cmk"
@@ -55,3 +56,85 @@ def test_endpoint_core_dump_keys_are_checked_on_nvme_and_serverless_variants_too
                                      "coreDumpConfig": {"destinationS3Uri": "s3://dumps"}}]}
     assert messages(ENDPOINT_POLICY, ENDPOINT, props) == [
         "productionVariants[0].coreDumpConfig.kmsKeyId is not set: the data is under an AWS-managed key."]
+
+
+# --- NVMe instance storage: `families: nvme` exemptions ---------------------------------------------------------
+
+NVME_TYPE, EBS_TYPE = "ml.g5.xlarge", "ml.m5.large"  # ml.g5 is in policies/cmek/nvme_instance_types.yaml, ml.m5 not
+OUTPUT = {"s3OutputPath": "s3://out", "kmsKeyId": AWS_KEY}
+
+
+def _schedule(cluster: dict) -> dict:
+    return {"monitoringScheduleConfig": {"monitoringType": "DataQuality", "monitoringJobDefinition": {
+        "roleArn": "arn:aws:iam::444455556666:role/ml",
+        "monitoringOutputConfig": {"monitoringOutputs": {"s3Output": {"s3Uri": "s3://out"}}, "kmsKeyId": AWS_KEY},
+        "monitoringResources": {"clusterConfig": {"instanceCount": 1, "volumeSizeInGb": 20, **cluster}}}}}
+
+
+def _data_quality(cluster: dict) -> dict:
+    return {"roleArn": "arn:aws:iam::444455556666:role/ml",
+            "dataQualityJobOutputConfig": {"monitoringOutputs": {"s3Output": {"s3Uri": "s3://out"}}, "kmsKeyId": AWS_KEY},
+            "jobResources": {"clusterConfig": {"instanceCount": 1, "volumeSizeInGb": 20, **cluster}}}
+
+
+def _algorithm_training(resources: dict) -> dict:
+    return {"algorithmName": "algo", "validationSpecification": {"validationRole": "r", "validationProfiles": {
+        "profileName": "p", "trainingJobDefinition": {"trainingInputMode": "File", "outputDataConfig": OUTPUT,
+                                                      "resourceConfig": {"instanceCount": 1, **resources}}}}}
+
+
+def _algorithm_transform(resources: dict) -> dict:
+    props = _algorithm_training({"instanceType": EBS_TYPE, "volumeKmsKeyId": AWS_KEY})
+    props["validationSpecification"]["validationProfiles"]["transformJobDefinition"] = {
+        "transformOutput": OUTPUT, "transformResources": {"instanceCount": 1, **resources}}
+    return props
+
+
+NVME_CASES = [
+    ("aws-sagemaker-monitoring-job-cmk", "aws:sagemaker/monitoringSchedule:MonitoringSchedule", _schedule,
+     "monitoringScheduleConfig.monitoringJobDefinition.monitoringResources.clusterConfig.volumeKmsKeyId"),
+    ("aws-sagemaker-monitoring-job-cmk", "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+     _data_quality, "jobResources.clusterConfig.volumeKmsKeyId"),
+    ("aws-sagemaker-algorithm-cmk", "aws:sagemaker/algorithm:Algorithm", _algorithm_training,
+     "validationSpecification.validationProfiles.trainingJobDefinition.resourceConfig.volumeKmsKeyId"),
+    ("aws-sagemaker-algorithm-cmk", "aws:sagemaker/algorithm:Algorithm", _algorithm_transform,
+     "validationSpecification.validationProfiles.transformJobDefinition.transformResources.volumeKmsKeyId"),
+]
+
+
+@pytest.mark.parametrize("policy, token, build, path", NVME_CASES)
+def test_nvme_instances_need_no_volume_key(policy, token, build, path):
+    assert messages(policy, token, build({"instanceType": NVME_TYPE})) == []
+
+
+@pytest.mark.parametrize("policy, token, build, path", NVME_CASES)
+@pytest.mark.parametrize("key", [None, "alias/aws/sagemaker"])
+def test_ebs_instances_still_need_a_customer_volume_key(policy, token, build, path, key):
+    found = messages(policy, token, build({"instanceType": EBS_TYPE, **({"volumeKmsKeyId": key} if key else {})}))
+    assert len(found) == 1 and found[0].startswith(path + " ")
+
+
+@pytest.mark.parametrize("policy, token, build, path", NVME_CASES)
+def test_unknown_instance_type_never_blocks(policy, token, build, path):
+    assert messages(policy, token, build({"instanceType": UNKNOWN})) == []
+
+
+def test_families_come_from_the_nvme_file_the_pack_and_guardrail_read():
+    from cmek_policies import aws, catalogue
+    exemptions = [c for policy in CATALOGUE.policies for spec in policy.types for key in spec.keys for c in key.exempt
+                  if c.families]
+    assert len(exemptions) == 4 and all(c.families == frozenset(aws.NVME_FAMILIES) for c in exemptions)
+    assert catalogue.FAMILY_LISTS["nvme"] == aws.NVME_FAMILIES_FILE
+
+
+def test_unknown_family_list_is_a_clear_catalogue_error(tmp_path):
+    from cmek_policies import catalogue
+    (tmp_path / "aws").mkdir()
+    (tmp_path / "aws" / "x.yaml").write_text(
+        "policies:\n- name: aws-x-y-cmk\n  description: X.\n  severity: low\n  remediation: r\n"
+        "  control: {framework: f, version: '1', reference: r, specification: s}\n  docs: https://d\n"
+        "  types:\n  - token: aws:x/y:Y\n    keys:\n    - {path: a.k, managed: [absent],\n"
+        "       exempt: [{sibling: instanceType, families: gpu, reason: r}]}\n"
+        "    examples: {compliant: {a: {k: x}}, noncompliant: [{}]}\n")
+    with pytest.raises(catalogue.CatalogueError, match=r"x\.yaml: .*exempt\[0\]\.families is 'gpu'; expected one of \['nvme'\]"):
+        catalogue.load(tmp_path)

@@ -77,7 +77,10 @@ _POLICY_KEYS = {"name", "description", "severity", "remediation", "control", "do
 _CONTROL_KEYS = {"framework", "version", "reference", "specification"}
 _TYPE_KEYS = {"token", "keys", "exempt", "location", "agents", "audit", "examples"}
 _KEY_KEYS = {"path", "managed", "when", "exempt", "or"}
-_CONDITION_KEYS = {"path", "sibling", "equals", "other_than", "reason", "source"}
+_CONDITION_KEYS = {"path", "sibling", "equals", "other_than", "families", "reason", "source"}
+FAMILY_LISTS = {"nvme": CATALOGUE_DIR.parent / "nvme_instance_types.yaml"}
+"""`families: <name>` in a condition -> the file listing those instance families (the pack's NVMe option and the
+IAM guardrail read the same file)."""
 _MATCHER_WORDS = ("absent", "aws-managed-alias")
 
 
@@ -132,8 +135,8 @@ def _condition(value: Any, where: _Where, *, reason_required: bool = False) -> C
     raw = _mapping(value, where, _CONDITION_KEYS, {"reason"} if reason_required else set())
     if ("path" in raw) == ("sibling" in raw):
         raise where.fail(value, "exactly one of path (absolute) or sibling (relative to the key's object)")
-    if "equals" in raw and "other_than" in raw:
-        raise where.fail(value, "at most one of equals and other_than")
+    if sum(k in raw for k in ("equals", "other_than", "families")) > 1:
+        raise where.fail(value, "at most one of equals, other_than and families")
     text = raw.get("path") or raw.get("sibling")
     up = text.count("../") if "sibling" in raw and isinstance(text, str) else 0
     return Condition(
@@ -141,7 +144,18 @@ def _condition(value: Any, where: _Where, *, reason_required: bool = False) -> C
         relative="sibling" in raw, up=up,
         equals=_literals(raw["equals"], where.at("equals")) if "equals" in raw else (),
         other_than=_literals(raw["other_than"], where.at("other_than")) if "other_than" in raw else (),
-        reason=str(raw.get("reason", "")), source=str(raw.get("source", "")), text=text)
+        reason=str(raw.get("reason", "")), source=str(raw.get("source", "")), text=text,
+        families=_families(raw["families"], where.at("families")) if "families" in raw else frozenset())
+
+
+def _families(name: Any, where: _Where) -> frozenset[str]:
+    if name not in FAMILY_LISTS:
+        raise where.fail(name, f"one of {sorted(FAMILY_LISTS)}")
+    data = _yaml(FAMILY_LISTS[name])
+    families = data.get("families") if isinstance(data, dict) else None
+    if not isinstance(families, list) or not all(isinstance(f, str) for f in families):
+        raise _Where(FAMILY_LISTS[name], "families").fail(families, "a list of instance families like ml.g5")
+    return frozenset(families)
 
 
 def _conditions(value: Any, where: _Where, *, reason_required: bool) -> tuple[Condition, ...]:

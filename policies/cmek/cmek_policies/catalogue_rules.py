@@ -167,6 +167,8 @@ class Condition:
     source: str = ""
     text: str = ""
     up: int = 0
+    families: frozenset[str] = frozenset()
+    """Instance families (`ml.g5`): the condition holds when the value is an instance type of one of them."""
 
     def value(self, props: Any, chain: tuple) -> Any:
         if not self.relative:
@@ -179,6 +181,8 @@ class Condition:
         value = self.value(props, chain)
         if value is UNKNOWN:
             return UNKNOWN
+        if self.families:
+            return isinstance(value, str) and value.rsplit(".", 1)[0] in self.families
         if self.other_than:
             return absent(value) or not _equal(value, self.other_than)
         if self.equals:
