@@ -14,8 +14,7 @@ import pytest
 
 from tools.audit import cli
 
-PACK = Path(os.environ.get("CMEK_AUDIT_TEST_PACK", Path(__file__).resolve().parents[3] / "policies" / "cmek"))
-ACCOUNT = "123456789012"  # moto's default account
+PACK = Path(__file__).resolve().parents[3] / "policies" / "cmek"
 
 
 class AuditRun:
