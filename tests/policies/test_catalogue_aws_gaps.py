@@ -138,3 +138,36 @@ def test_unknown_family_list_is_a_clear_catalogue_error(tmp_path):
         "    examples: {compliant: {a: {k: x}}, noncompliant: [{}]}\n")
     with pytest.raises(catalogue.CatalogueError, match=r"x\.yaml: .*exempt\[0\]\.families is 'gpu'; expected one of \['nvme'\]"):
         catalogue.load(tmp_path)
+
+
+# --- launch template mappings without an EBS volume ------------------------------------------------------------
+
+TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+TEMPLATE_POLICY = "aws-ec2-instance-volume-cmk"
+ROOT = {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 200, "kmsKeyId": AWS_KEY}}
+
+
+@pytest.mark.parametrize("mapping", [
+    {"deviceName": "/dev/sdb", "virtualName": "ephemeral0"},
+    {"deviceName": "/dev/sdc", "noDevice": "true"},
+])
+def test_launch_template_mapping_without_ebs_volume_needs_no_key(mapping):
+    props = {"imageId": "ami-0123456789abcdef0", "blockDeviceMappings": [ROOT, mapping]}
+    assert messages(TEMPLATE_POLICY, TEMPLATE, props) == []
+
+
+@pytest.mark.parametrize("mapping, expected", [
+    ({"deviceName": "/dev/sdb"}, "blockDeviceMappings[1].ebs.encrypted is not one of true"),
+    ({"deviceName": "/dev/sdb", "ebs": {"encrypted": "true"}}, "blockDeviceMappings[1].ebs.kmsKeyId is not set"),
+    ({"deviceName": "/dev/sdb", "virtualName": "", "ebs": {"encrypted": "true", "kmsKeyId": "alias/aws/ebs"}},
+     "blockDeviceMappings[1].ebs.kmsKeyId is an AWS-managed key"),
+])
+def test_launch_template_ebs_mappings_are_still_checked(mapping, expected):
+    props = {"imageId": "ami-0123456789abcdef0", "blockDeviceMappings": [ROOT, mapping]}
+    found = messages(TEMPLATE_POLICY, TEMPLATE, props)
+    assert len(found) == 1 and found[0].startswith(expected)
+
+
+def test_launch_template_unknown_virtual_name_never_blocks():
+    props = {"imageId": "ami-0123456789abcdef0", "blockDeviceMappings": [ROOT, {"deviceName": "/dev/sdb", "virtualName": UNKNOWN}]}
+    assert messages(TEMPLATE_POLICY, TEMPLATE, props) == []
