@@ -105,12 +105,15 @@ class _InputConfig:
 
 
 def read_landing_zone_settings(
-    component: str, name: str, cloud: str, inputs: Mapping[str, Any], read: Callable[[SettingsReader], Any]
+    component: str,
+    name: str,
+    cloud: str,
+    inputs: Mapping[str, Any],
+    args_type: type,
+    read: Callable[[SettingsReader], Any],
 ) -> Any:
     """The cloud's validated settings from a landing zone's inputs, by the program's own reader."""
-    outputs = [py_name for py_name, value in inputs.items() if isinstance(value, pulumi.Output)]
-    if outputs:
-        raise PluginInputError(component, name, [f"{schema_name(py_name)} = '<output>': {KNOWN_VALUE}" for py_name in outputs])
+    InputChecks(component, name, inputs, args_type)  # every input is plain: outputs are refused
     reader = SettingsReader(_InputConfig(cloud, inputs))  # type: ignore[arg-type]
     settings = read(reader)
     try:

@@ -29,7 +29,7 @@ class GcpLandingZone(HostedComponent):
     """KMS project, key rings, usable key ids (resolved after their grants), agents, buckets, registry, workloads."""
 
     def __init__(self, name: str, args: GcpLandingZoneArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        settings = read_landing_zone_settings(type(self).__name__, name, "gcp", args, read_gcp_settings)
+        settings = read_landing_zone_settings(type(self).__name__, name, "gcp", args, GcpLandingZoneArgs, read_gcp_settings)
         super().__init__(name, opts)
         zone = PythonGcpLandingZone(name, settings, pulumi.ResourceOptions(parent=self))
         self.exports = pulumi.Output.from_input(zone.exports)
@@ -45,7 +45,7 @@ class AwsLandingZone(HostedComponent):
     """Key ARNs and aliases, buckets, repository, log groups and the SageMaker training settings."""
 
     def __init__(self, name: str, args: AwsLandingZoneArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        settings = read_landing_zone_settings(type(self).__name__, name, "aws", args, read_aws_settings)
+        settings = read_landing_zone_settings(type(self).__name__, name, "aws", args, AwsLandingZoneArgs, read_aws_settings)
         super().__init__(name, opts)
         zone = PythonAwsLandingZone(name, settings, pulumi.ResourceOptions(parent=self))
         self.exports = pulumi.Output.from_input(zone.exports)
@@ -61,7 +61,7 @@ class AzureLandingZone(HostedComponent):
     """What the landing zone exports: vault and key URIs, identity, storage, registry, workspace."""
 
     def __init__(self, name: str, args: AzureLandingZoneArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        settings = read_landing_zone_settings(type(self).__name__, name, "azure", args, read_azure_settings)
+        settings = read_landing_zone_settings(type(self).__name__, name, "azure", args, AzureLandingZoneArgs, read_azure_settings)
         super().__init__(name, opts)
         zone = PythonAzureLandingZone(name, settings, pulumi.ResourceOptions(parent=self))
         self.exports = pulumi.Output.from_input(zone.exports)
