@@ -14,15 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .mistakes import Mistake
+from .sarif_terms import SARIF_SCHEMA, SECURITY_SEVERITY
 from .mock_engine import STACK_TYPE, Registration
 from .preview_render import _by_urn, _violation_sort_key
 
 if TYPE_CHECKING:
     from .preview import PreviewResult
 
-# GitHub code scanning ranks findings by this number (CVSS-like).
-SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
-SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://www.pulumi.com/docs/insights/policy/"
 
 

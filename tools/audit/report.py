@@ -6,14 +6,13 @@ import dataclasses
 import json
 from typing import Any, Mapping
 
+from ..sarif_terms import SARIF_SCHEMA, SECURITY_SEVERITY
 from .model import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE, Report
 
 TOOL_NAME = "cmek-ml-audit"
 TOOL_URI = "https://github.com/cmek-ml/cmek-ml#audit-a-live-account"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-# SARIF level per catalogue severity; security-severity as GitHub code scanning reads it (0.1-10).
+# SARIF level per catalogue severity (security-severity: the offline preview's table, so both rank alike).
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
-SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
 VERDICTS = {
     EXIT_CLEAN: "clean: every resource read is under customer keys",
     EXIT_FINDINGS: "findings: data on provider-managed keys",

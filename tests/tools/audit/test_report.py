@@ -4,16 +4,15 @@ tool notifications; JSON; text; and the read-only IAM policy from the command li
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 
+from ..sarif_check import SCHEMA
 from .test_aws_moto import _key, _training_job
 
 def _schema() -> dict:
-    """The OASIS SARIF 2.1.0 schema (oasis-tcs/sarif-spec), copied from shared/reference."""
-    local = Path(__file__).resolve().parent / "sarif-schema-2.1.0.json"
-    return json.loads(local.read_text())
+    """The OASIS SARIF 2.1.0 schema (oasis-tcs/sarif-spec), vendored once for every SARIF test."""
+    return json.loads(SCHEMA.read_text())
 
 
 def _scene(monkeypatch) -> None:
