@@ -83,12 +83,12 @@ def _serve(families: dict[str, list[dict]], page: int = 1000) -> list[dict]:
         bodies.append(body)
         assert request.headers["Authorization"] == "Bearer fake-token"
         assert request.params == {"api-version": "2022-10-01"}
-        family = next(f for f in families if f"'{f}'" in body["query"])
+        rows = next((rows for f, rows in families.items() if f"'{f}'" in body["query"]), [])  # others: none found
         start = int(body["options"].get("$skipToken", 0))
-        data = families[family][start:start + page]
-        result = {"totalRecords": len(families[family]), "count": len(data), "data": data, "resultTruncated": "false",
+        data = rows[start:start + page]
+        result = {"totalRecords": len(rows), "count": len(data), "data": data, "resultTruncated": "false",
                   "facets": []}
-        if start + page < len(families[family]):
+        if start + page < len(rows):
             result["$skipToken"] = str(start + page)
         return 200, {"Content-Type": "application/json"}, json.dumps(result)
 
@@ -115,7 +115,7 @@ def test_one_query_per_family_judged_with_the_catalogue():
     }
     assert [(e.resource.rsplit("/", 1)[-1], e.field) for e in report.exemptions] == [
         ("project", "encryption.keyVaultProperties.keyVaultArmId"), ("project", "encryption.keyVaultProperties.keyIdentifier")]
-    assert len(bodies) == 5
+    assert len(bodies) == len({a.audit["arm_type"].split("/")[0].lower() for a in rules().audited("azure")})
     storage = next(b for b in bodies if "storageaccounts" in b["query"])
     assert storage == {
         "query": "Resources | where type in~ ('microsoft.storage/storageaccounts') | project id, name, type, location, "
