@@ -97,6 +97,23 @@ FAMILIES = {
         _row("Microsoft.ServiceBus/namespaces", "sb-cmk", MESSAGING_CMK, sku={"name": "Premium"}),
         _row("Microsoft.ServiceBus/namespaces", "sb-platform", {"encryption": {"keySource": "Microsoft.ServiceBus"}},
              sku={"name": "Premium"})],
+    # Snapshots share the disks' query (one per provider); their rows come with the disk family's.
+    "microsoft.compute/snapshots": [
+        _row("Microsoft.Compute/snapshots", "snap-cmk", {"incremental": True, "encryption": {
+            "diskEncryptionSetId": DES, "type": "EncryptionAtRestWithCustomerKey"}}),
+        _row("Microsoft.Compute/snapshots", "snap-platform", {"incremental": True, "encryption": {
+            "type": "EncryptionAtRestWithPlatformKey"}}),
+        _row("Microsoft.Compute/diskEncryptionSets", "des-cmk", {"encryptionType": "EncryptionAtRestWithCustomerKey",
+             "activeKey": {"keyUrl": KEY, "sourceVault": {"id": _id("Microsoft.KeyVault/vaults", "kv")}}}),
+        _row("Microsoft.Compute/diskEncryptionSets", "des-nokey", {"encryptionType": "EncryptionAtRestWithCustomerKey"})],
+    "microsoft.kusto/clusters": [
+        _row("Microsoft.Kusto/clusters", "adx-cmk", {"keyVaultProperties": {"keyName": "adx", "keyVersion": "0123",
+                                                                            "keyVaultUri": VAULT}}),
+        _row("Microsoft.Kusto/clusters", "adx-platform", {"enableDiskEncryption": True})],
+    "microsoft.batch/batchaccounts": [
+        _row("Microsoft.Batch/batchAccounts", "batch-cmk", {"encryption": {
+            "keySource": "Microsoft.KeyVault", "keyVaultProperties": {"keyIdentifier": KEY}}}),
+        _row("Microsoft.Batch/batchAccounts", "batch-platform", {"encryption": {"keySource": "Microsoft.Batch"}})],
 }
 
 
@@ -124,6 +141,11 @@ def test_ml_platform_types_are_judged_from_their_arm_payloads():
         ("syn-platform", "properties.encryption.cmk.key.keyVaultUrl"),
         ("eh-platform", "properties.encryption.keySource"),
         ("sb-platform", "properties.encryption.keySource"),
+        ("snap-platform", "properties.encryption.type"),
+        ("des-nokey", "properties.activeKey.keyUrl"),
+        ("adx-platform", "properties.keyVaultProperties.keyName"),
+        ("adx-platform", "properties.keyVaultProperties.keyVaultUri"),
+        ("batch-platform", "properties.encryption.keySource"),
     })
     # A serverless workspace has no managed disks or DBFS root: exempt, with the catalogue's reason.
     assert sorted((e.resource.rsplit("/", 1)[-1], e.field) for e in report.exemptions
@@ -134,13 +156,15 @@ def test_ml_platform_types_are_judged_from_their_arm_payloads():
         ("dbx-serverless", "parameters.encryption.value.keyvaulturi")]
     assert not report.not_checked
     queried = " ".join(b["query"] for b in bodies)
-    for arm_type in FAMILIES:
+    for arm_type in set(FAMILIES) - {"microsoft.compute/snapshots"}:
         assert f"type in~ ('{arm_type}')" in queried
+    assert "type in~ ('microsoft.compute/diskencryptionsets', 'microsoft.compute/disks', 'microsoft.compute/snapshots')" in queried
     covered = set(report.checked_types)
     assert {"azure-native:containerservice:ManagedCluster", "azure-native:cognitiveservices:Account",
             "azure-native:databricks:Workspace", "azure-native:dbforpostgresql:Server", "azure-native:dbformysql:Server",
             "azure-native:synapse:Workspace", "azure-native:eventhub:Namespace", "azure-native:servicebus:Namespace",
-            "azure-native:search:Service", "azure-native:containerinstance:ContainerGroup"} <= covered
+            "azure-native:search:Service", "azure-native:containerinstance:ContainerGroup", "azure-native:compute:Snapshot",
+            "azure-native:compute:DiskEncryptionSet", "azure-native:kusto:Cluster", "azure-native:batch:BatchAccount"} <= covered
     assert covered.isdisjoint(report.uncovered)
 
 
