@@ -12,6 +12,7 @@ AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS). An `audit:` block for AWS:
       fields: {kmsKeyArn: KmsKeyId}    # catalogue path -> API path, only where the API's PascalCase differs
       missing: [ServerSideEncryptionConfigurationNotFoundError]   # errors that mean "no configuration"
       global: true                     # listed once, not per region (S3)
+      list: {..., where: {FileSystemType: LUSTRE}}   # only the listed items with these values (one API, several types)
       region: BucketRegion             # the field that says the resource's region (global listings)
       iam: [s3:ListAllMyBuckets, s3:GetEncryptionConfiguration]   # when IAM names the calls differently
 """
@@ -165,13 +166,14 @@ class AwsAudit:
         params = dict(spec.get("params", {}))
         if spec.get("since"):
             params[spec["since"]] = self.since
-        items = spec["items"]
+        items, where = spec["items"], spec.get("where", {})
         if client.can_paginate(call.method()):
             paging = {"PageSize": spec["page_size"]} if spec.get("page_size") else {}
-            for page in client.get_paginator(call.method()).paginate(**params, PaginationConfig=paging):
-                yield from page.get(items, [])
+            pages = client.get_paginator(call.method()).paginate(**params, PaginationConfig=paging)
         else:
-            yield from getattr(client, call.method())(**params).get(items, [])
+            pages = [getattr(client, call.method())(**params)]
+        for page in pages:
+            yield from (item for item in page.get(items, []) if all(item.get(k) == v for k, v in where.items()))
 
     def _describe(self, audited: AuditedType, summary: Mapping[str, Any], region: str) -> tuple[dict, str]:
         """The resource as the API describes it, and a note when the API said it has no configuration."""

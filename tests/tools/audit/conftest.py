@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
+import threading
 import urllib.request
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -35,8 +37,20 @@ class AuditRun:
         return found
 
 
+class _ThisThread(io.StringIO):
+    """Captures what the calling thread writes; other threads (moto's threaded server prints "Unable to find
+    appropriate backend" for services it lacks) write to the real stream."""
+
+    def __init__(self, real: Any) -> None:
+        super().__init__()
+        self.real, self.thread = real, threading.get_ident()
+
+    def write(self, text: str) -> int:
+        return super().write(text) if threading.get_ident() == self.thread else self.real.write(text)
+
+
 def run_audit(*argv: str) -> AuditRun:
-    out, err = io.StringIO(), io.StringIO()
+    out, err = _ThisThread(sys.stdout), _ThisThread(sys.stderr)
     with redirect_stdout(out), redirect_stderr(err):
         code = cli.main(["--policy-pack", str(PACK), *argv])
     return AuditRun(code, out.getvalue(), err.getvalue())

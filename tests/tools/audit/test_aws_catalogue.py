@@ -68,6 +68,9 @@ def test_audit_block_matches_botocore_model(audited):
         limit = listing.input_shape.members[key].metadata
         # RDS's MaxRecords has no bounds in the model; its API reference says 20-100
         assert limit.get("min", 20) <= block["list"]["page_size"] <= limit.get("max", 100)
+    for field, value in block["list"].get("where", {}).items():
+        enum = items.member.members[field].metadata.get("enum")
+        assert enum and value in enum, f"{field}: {value} is not one of {enum}"
     if "since" in block["list"]:
         assert block["list"]["since"] in listing.input_shape.members
     document = set(items.member.members) if isinstance(items.member, StructureShape) else set()
@@ -88,6 +91,8 @@ def test_audit_block_matches_botocore_model(audited):
         assert api_name in _member_names(described)
     if "region" in block:
         assert block["region"] in items.member.members
+    for param, value in block["list"].get("params", {}).items():
+        assert param in listing.input_shape.members, f"{param} is not a parameter of {listing.name}"
 
 
 @pytest.mark.parametrize("audited", AUDITED, ids=lambda a: a.token)

@@ -1,0 +1,36 @@
+"""More AWS catalogue types against moto in server mode: Redshift clusters, FSx file systems, Bedrock custom models."""
+
+from __future__ import annotations
+
+import boto3
+
+from .test_aws_moto import _key
+
+REDSHIFT = "aws:redshift/cluster:Cluster"
+LUSTRE, ONTAP = "aws:fsx/lustreFileSystem:LustreFileSystem", "aws:fsx/ontapFileSystem:OntapFileSystem"
+
+
+def test_redshift_clusters(aws_env, audit):
+    key = _key()
+    redshift = boto3.client("redshift", region_name="us-east-1")
+    common = {"NodeType": "ra3.xlplus", "MasterUsername": "ml", "MasterUserPassword": "Not-a-secret-1", "ClusterType": "single-node"}
+    redshift.create_cluster(ClusterIdentifier="dw-customer", Encrypted=True, KmsKeyId=key, **common)
+    redshift.create_cluster(ClusterIdentifier="dw-unencrypted", Encrypted=False, **common)
+    run = audit("--cloud", "aws", "--format", "json")
+    found = {f["resource"]: f["field"] for f in run.json["findings"] if f["resource_type"] == REDSHIFT}
+    assert found == {"arn:aws:redshift:us-east-1:123456789012:cluster:dw-unencrypted": "Encrypted"}
+    assert REDSHIFT in run.json["checkedTypes"] and run.code == 1
+
+
+def test_fsx_file_systems_judged_by_their_own_type(aws_env, audit):
+    key = _key()
+    fsx = boto3.client("fsx", region_name="us-east-1")
+    fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=["subnet-0123456789abcdef0"], KmsKeyId=key,
+                           LustreConfiguration={"DeploymentType": "PERSISTENT_2", "PerUnitStorageThroughput": 250})
+    no_key = fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=["subnet-0123456789abcdef0"],
+                                    LustreConfiguration={"DeploymentType": "PERSISTENT_2", "PerUnitStorageThroughput": 250})
+    ontap = fsx.create_file_system(FileSystemType="ONTAP", StorageCapacity=1024, SubnetIds=["subnet-0123456789abcdef0"],
+                                   OntapConfiguration={"DeploymentType": "SINGLE_AZ_1", "ThroughputCapacity": 128})
+    run = audit("--cloud", "aws", "--format", "json")
+    found = {(f["resource"], f["resource_type"]) for f in run.json["findings"] if f["resource_type"].startswith("aws:fsx/")}
+    assert found == {(no_key["FileSystem"]["ResourceARN"], LUSTRE), (ontap["FileSystem"]["ResourceARN"], ONTAP)}

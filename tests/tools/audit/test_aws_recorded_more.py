@@ -1,0 +1,78 @@
+"""Catalogue types moto 5.2 does not serve (Redshift Serverless, FSx File Cache) or serves only in part (Bedrock
+custom models), against real-shaped responses; botocore's Stubber validates the requests and the responses
+against the service models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .aws_stubs import ACCOUNT, CUSTOMER_KEY, REGION, StubbedAudit, customer_key
+
+NAMESPACE = "aws:redshiftserverless/namespace:Namespace"
+FILE_CACHE = "aws:fsx/fileCache:FileCache"
+CUSTOM_MODEL = "aws:bedrock/customModel:CustomModel"
+CREATED = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
+AWS_MANAGED = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f0f0f0f-aaaa-bbbb-cccc-0f0f0f0f0f0f"
+
+
+def _names(report) -> set[tuple[str, str]]:
+    return {(f.resource.rsplit("/", 1)[-1], f.field) for f in report.findings}
+
+
+def test_redshift_serverless_namespaces():
+    audit = StubbedAudit({NAMESPACE})
+    serverless, kms = audit.stub("redshift-serverless"), audit.stub("kms")
+
+    def namespace(name: str, key: str | None) -> dict:
+        found = {"namespaceName": name, "namespaceId": f"{name}-id", "status": "AVAILABLE", "creationDate": CREATED,
+                 "namespaceArn": f"arn:aws:redshift-serverless:{REGION}:{ACCOUNT}:namespace/{name}-id"}
+        return {**found, "kmsKeyId": key} if key else found
+
+    serverless.add_response("list_namespaces", {"namespaces": [
+        namespace("customer", CUSTOMER_KEY), namespace("aws-owned", None), namespace("aws-managed", AWS_MANAGED)]}, {})
+    customer_key(kms)
+    customer_key(kms, AWS_MANAGED, "AWS", AWS_MANAGED)
+    report = audit.run()
+    assert _names(report) == {("aws-owned-id", "kmsKeyId"), ("aws-managed-id", "kmsKeyId")}
+    assert report.resources_checked == 3 and not report.not_checked
+
+
+def test_fsx_file_caches():
+    audit = StubbedAudit({FILE_CACHE})
+    fsx, kms = audit.stub("fsx"), audit.stub("kms")
+
+    def cache(cache_id: str, key: str) -> dict:
+        return {"FileCacheId": cache_id, "FileCacheType": "LUSTRE", "Lifecycle": "AVAILABLE", "KmsKeyId": key,
+                "ResourceARN": f"arn:aws:fsx:{REGION}:{ACCOUNT}:file-cache/{cache_id}", "CreationTime": CREATED}
+
+    fsx.add_response("describe_file_caches", {"FileCaches": [cache("fc-0123456789abcdef0", CUSTOMER_KEY),
+                                                             cache("fc-0123456789abcdef1", AWS_MANAGED)]}, {})
+    customer_key(kms)
+    customer_key(kms, AWS_MANAGED, "AWS", AWS_MANAGED)
+    report = audit.run()
+    assert _names(report) == {("fc-0123456789abcdef1", "KmsKeyId")}
+    assert "KeyManager AWS" in report.findings[0].message
+
+
+def test_bedrock_custom_models_owned_by_the_account():
+    audit = StubbedAudit({CUSTOM_MODEL})
+    bedrock, kms = audit.stub("bedrock"), audit.stub("kms")
+    base = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1"
+
+    def model(name: str, key: str | None) -> dict:
+        arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/amazon.titan-text-express-v1/{name}"
+        found = {"modelArn": arn, "modelName": name, "jobArn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:model-customization-job/{name}",
+                 "baseModelArn": base, "creationTime": CREATED, "trainingDataConfig": {"s3Uri": "s3://d/train.jsonl"},
+                 "outputDataConfig": {"s3Uri": "s3://d/out"}}
+        return {**found, "modelKmsKeyArn": key} if key else found
+
+    models = [model("abcdef012345", CUSTOMER_KEY), model("abcdef012346", None)]
+    bedrock.add_response("list_custom_models", {"modelSummaries": [
+        {"modelArn": m["modelArn"], "modelName": m["modelName"], "creationTime": CREATED, "baseModelArn": base,
+         "baseModelName": "Titan Text G1 - Express"} for m in models]}, {"isOwned": True})
+    for m in models:
+        bedrock.add_response("get_custom_model", m, {"modelIdentifier": m["modelArn"]})
+    customer_key(kms)
+    report = audit.run()
+    assert _names(report) == {("abcdef012346", "modelKmsKeyArn")}
+    assert report.resources_checked == 2
