@@ -13,12 +13,17 @@ AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS). An `audit:` block for AWS:
       missing: [ServerSideEncryptionConfigurationNotFoundError]   # errors that mean "no configuration"
       global: true                     # listed once, not per region (S3)
       list: {..., where: {FileSystemType: LUSTRE}}   # only the listed items with these values (one API, several types)
+      list: {..., item: TableName}     # the listing answers bare names: each becomes {TableName: name}
+      values: {Table.SSEDescription.Status: {ENABLED: true}}   # API enum values read as the Pulumi input's
+      single: [cluster.encryptionConfig]   # a list the model caps at one element, read as that element
+      ignore: [Table.Replicas]         # API subtrees the audit does not judge (each says why in the catalogue)
       region: BucketRegion             # the field that says the resource's region (global listings)
       iam: [s3:ListAllMyBuckets, s3:GetEncryptionConfiguration]   # when IAM names the calls differently
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Optional
@@ -97,6 +102,36 @@ def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:
     return [session.region_name]
 
 
+def as_judged(doc: dict, audit: Mapping[str, Any]) -> dict:
+    """The API document as the pack's rule reads it: `ignore`d subtrees removed, `single` lists unwrapped,
+    enum `values` translated (each at a dotted API path)."""
+    doc = copy.deepcopy(doc)
+    for path in audit.get("ignore", ()):
+        *parents, last = path.split(".")
+        parent = _node(doc, parents)
+        if isinstance(parent, dict):
+            parent.pop(last, None)
+    for path in audit.get("single", ()):
+        *parents, last = path.split(".")
+        parent = _node(doc, parents)
+        if isinstance(parent, dict) and isinstance(parent.get(last), list):
+            elements = parent.pop(last)
+            if elements:
+                parent[last] = elements[0]
+    for path, translation in audit.get("values", {}).items():
+        *parents, last = path.split(".")
+        parent = _node(doc, parents)
+        if isinstance(parent, dict) and parent.get(last) in translation:
+            parent[last] = translation[parent[last]]
+    return doc
+
+
+def _node(doc: Any, segments: list[str]) -> Any:
+    for segment in segments:
+        doc = doc.get(segment) if isinstance(doc, dict) else None
+    return doc
+
+
 class AwsAudit:
     def __init__(self, rules: Rules, session: boto3.Session, regions: list[str], since: dt.datetime,
                  progress: Progress, only: Optional[set[str]] = None) -> None:
@@ -173,7 +208,8 @@ class AwsAudit:
         else:
             pages = [getattr(client, call.method())(**params)]
         for page in pages:
-            yield from (item for item in page.get(items, []) if all(item.get(k) == v for k, v in where.items()))
+            listed = [{spec["item"]: item} if "item" in spec else item for item in page.get(items, [])]
+            yield from (item for item in listed if all(item.get(k) == v for k, v in where.items()))
 
     def _describe(self, audited: AuditedType, summary: Mapping[str, Any], region: str) -> tuple[dict, str]:
         """The resource as the API describes it, and a note when the API said it has no configuration."""
@@ -210,7 +246,7 @@ class AwsAudit:
             return
         resource = self._resource_id(audited, doc, region)
         naming = Naming.for_cloud("aws", audited.audit)
-        judgement = self.rules.judge(audited, naming.to_props(doc))
+        judgement = self.rules.judge(audited, naming.to_props(as_judged(doc, audited.audit)))
         for path, message in judgement.problems:
             field = naming.api_field(path)
             report.findings.append(Finding(resource, audited.token, audited.policy.name, field,

@@ -35,6 +35,14 @@ def _has_path(shape, segments: list[str]) -> bool:
     return True
 
 
+def _shape_at(shape, segments: list[str]):
+    for segment in segments:
+        while isinstance(shape, ListShape):
+            shape = shape.member
+        shape = shape.members[segment]
+    return shape
+
+
 def _member_names(shape, seen=None) -> set[str]:
     seen = seen if seen is not None else set()
     while isinstance(shape, ListShape):
@@ -79,7 +87,10 @@ def test_audit_block_matches_botocore_model(audited):
         describe = _operation(block["describe"]["call"])
         for param, field in block["describe"]["params"].items():
             assert param in describe.input_shape.members
-            assert field in items.member.members, f"{field} is not in {listing.name}'s {items.member.name}"
+            if "item" in block["list"]:  # a listing of bare names
+                assert items.member.type_name == "string" and field == block["list"]["item"]
+            else:
+                assert field in items.member.members, f"{field} is not in {listing.name}'s {items.member.name}"
         described = describe.output_shape
         document |= set(described.members)
     identifier = str(block["id"])
@@ -89,6 +100,14 @@ def test_audit_block_matches_botocore_model(audited):
         assert _has_path(described, api_path.split(".")), f"{api_path} not in {described.name}"
     for api_name in block.get("names", {}):
         assert api_name in _member_names(described)
+    for api_path, translation in block.get("values", {}).items():
+        enum = _shape_at(described, api_path.split(".")).metadata.get("enum")
+        assert enum and set(translation) <= set(enum), f"{api_path}: {set(translation)} not in {enum}"
+    for api_path in block.get("single", ()):
+        shape = _shape_at(described, api_path.split("."))
+        assert isinstance(shape, ListShape) and shape.metadata.get("max") == 1, f"{api_path} is not a list of at most one"
+    for api_path in block.get("ignore", ()):
+        assert _has_path(described, api_path.split("."))
     if "region" in block:
         assert block["region"] in items.member.members
     for param, value in block["list"].get("params", {}).items():
@@ -105,6 +124,8 @@ def test_key_paths_exist_in_the_api_response(audited):
     naming = Naming.for_cloud("aws", block)
     for rule in audited.spec.keys:
         api = naming.api_field(rule.path)
+        if any(api == ignored or api.startswith(ignored + ".") for ignored in block.get("ignore", ())):
+            continue
         if api.split(".")[0] not in shape.members and "trainingJobDefinitions" in rule.path:
             continue
         assert _has_path(shape, api.split(".")), f"{rule.path} -> {api} not in {shape.name}"

@@ -34,3 +34,27 @@ def test_fsx_file_systems_judged_by_their_own_type(aws_env, audit):
     run = audit("--cloud", "aws", "--format", "json")
     found = {(f["resource"], f["resource_type"]) for f in run.json["findings"] if f["resource_type"].startswith("aws:fsx/")}
     assert found == {(no_key["FileSystem"]["ResourceARN"], LUSTRE), (ontap["FileSystem"]["ResourceARN"], ONTAP)}
+
+
+def test_dynamodb_tables_listed_by_name(aws_env, audit):
+    key = _key()
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST",
+             "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}
+    dynamodb.create_table(TableName="features-customer", SSESpecification={"Enabled": True, "SSEType": "KMS",
+                                                                           "KMSMasterKeyId": key}, **table)
+    dynamodb.create_table(TableName="features-aws-owned", **table)
+    run = audit("--cloud", "aws", "--format", "json")
+    found = {f["resource"]: f["field"] for f in run.json["findings"] if f["resource_type"] == "aws:dynamodb/table:Table"}
+    assert found == {"arn:aws:dynamodb:us-east-1:123456789012:table/features-aws-owned": "Table.SSEDescription.Status"}
+
+
+def test_eks_clusters_listed_by_name(aws_env, audit):
+    key = _key()
+    eks = boto3.client("eks", region_name="us-east-1")
+    common = {"roleArn": "arn:aws:iam::123456789012:role/eks", "resourcesVpcConfig": {"subnetIds": ["subnet-0123456789abcdef0"]}}
+    eks.create_cluster(name="ml-secrets-key", encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": key}}], **common)
+    eks.create_cluster(name="ml-no-envelope", **common)
+    run = audit("--cloud", "aws", "--format", "json")
+    found = {f["resource"]: f["field"] for f in run.json["findings"] if f["resource_type"] == "aws:eks/cluster:Cluster"}
+    assert found == {"arn:aws:eks:us-east-1:123456789012:cluster/ml-no-envelope": "cluster.encryptionConfig.provider.keyArn"}

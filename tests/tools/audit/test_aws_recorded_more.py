@@ -76,3 +76,26 @@ def test_bedrock_custom_models_owned_by_the_account():
     report = audit.run()
     assert _names(report) == {("abcdef012346", "modelKmsKeyArn")}
     assert report.resources_checked == 2
+
+
+def test_dynamodb_encryption_status_replicas_and_aws_managed_keys():
+    """SSEDescription.Status ENABLED/UPDATING is the pack's enabled=true; DISABLED is not; replicas are judged in
+    their own region, not through the table that lists them (moto 5.2 answers only ENABLED)."""
+    table = "aws:dynamodb/table:Table"
+    audit = StubbedAudit({table})
+    dynamodb, kms = audit.stub("dynamodb"), audit.stub("kms")
+    sse = {"updating": {"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": CUSTOMER_KEY},
+           "disabled": {"Status": "DISABLED"},
+           "aws-managed": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": AWS_MANAGED}}
+    dynamodb.add_response("list_tables", {"TableNames": list(sse)}, {})
+    for name, description in sse.items():
+        dynamodb.add_response("describe_table", {"Table": {
+            "TableName": name, "TableArn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}", "TableStatus": "ACTIVE",
+            "SSEDescription": description, "Replicas": [{"RegionName": "eu-west-1", "ReplicaStatus": "ACTIVE"}]}},
+            {"TableName": name})
+    customer_key(kms)
+    customer_key(kms, AWS_MANAGED, "AWS", AWS_MANAGED)
+    report = audit.run()
+    assert _names(report) == {("disabled", "Table.SSEDescription.Status"),
+                              ("aws-managed", "Table.SSEDescription.KMSMasterKeyArn")}
+    assert report.resources_checked == 3 and not report.not_checked
