@@ -177,3 +177,27 @@ def test_databricks_dbfs_key_is_read_under_the_names_arm_uses():
     report = _audit().run()
     assert [(f.resource.rsplit("/", 1)[-1], f.field, f.message.split(" ", 1)[0]) for f in report.findings] == [
         ("dbx", "properties.parameters.encryption.value.keyvaulturi", "properties.parameters.encryption.value.keyvaulturi")]
+
+
+README_NAMES = {  # catalogue token -> how the README's "What it reads" names it
+    "azure-native:storage:StorageAccount": "storage accounts", "azure-native:containerregistry:Registry": "container\nregistries",
+    "azure-native:machinelearningservices:Workspace": "Machine Learning workspaces",
+    "azure-native:cosmosdb:DatabaseAccount": "Cosmos DB accounts", "azure-native:compute:Disk": "managed disks",
+    "azure-native:compute:Snapshot": "snapshots", "azure-native:compute:DiskEncryptionSet": "disk\nencryption sets",
+    "azure-native:containerservice:ManagedCluster": "AKS clusters", "azure-native:containerinstance:ContainerGroup": "container groups",
+    "azure-native:cognitiveservices:Account": "Cognitive Services / Azure OpenAI accounts",
+    "azure-native:databricks:Workspace": "Databricks workspaces", "azure-native:search:Service": "AI Search services",
+    "azure-native:dbforpostgresql:Server": "PostgreSQL", "azure-native:dbformysql:Server": "MySQL flexible servers",
+    "azure-native:synapse:Workspace": "Synapse\nworkspaces", "azure-native:kusto:Cluster": "Data Explorer clusters",
+    "azure-native:batch:BatchAccount": "Batch accounts", "azure-native:eventhub:Namespace": "Event Hubs",
+    "azure-native:servicebus:Namespace": "Service Bus namespaces",
+}
+
+
+def test_readme_names_every_azure_type_the_audit_reads():
+    from .aws_stubs import rules
+    from .test_readme import _section
+
+    assert {a.token for a in rules().audited("azure")} == set(README_NAMES)
+    section = _section()
+    assert [name for name in README_NAMES.values() if name not in section] == []
