@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Callable
 
 from bench import generated_stack
-from tools import analyzer_client, mock_engine, preview
+from tools import analyzer_requests, mock_engine, preview
 from tools.analyzer_client import PolicyAnalyzer
+from tools.policy_config import load_policy_config
 
 FLOOR_PACK = Path(__file__).resolve().parent / "floor_pack"
 TARGETS = {"analyze": 1.2, "growth": 6.0, "overhead": 0.30}
@@ -42,14 +43,14 @@ def generated_resources(count: int, context):
     for registration in run.resources:
         view.add(registration)
     return [
-        analyzer_client.analyzer_resource(r, provider, analyzer_client.alias_urns(r, run.monitor.make_urn))
+        analyzer_requests.analyzer_resource(r, provider, analyzer_requests.alias_urns(r, run.monitor.make_urn))
         for r, provider in view.entries
     ]
 
 
 def started(pack_dir: Path, context, policy_config: Path | None) -> PolicyAnalyzer:
     pack = PolicyAnalyzer(pack_dir, context).connect()
-    pack.configure(analyzer_client.load_policy_config(policy_config) if policy_config else {})
+    pack.configure(load_policy_config(policy_config) if policy_config else {})
     return pack
 
 

@@ -8,8 +8,9 @@ AnalyzeStack over all of them. This module does the same, following the CLI's Go
 (`pkg/resource/plugin/analyzer_plugin.go`, `pkg/resource/analyzer/config.go`), so a pack that
 passes here behaves the same under `pulumi preview --policy-pack`.
 
-Resources are given as `tools.mock_engine.Registration`s: the RegisterResource requests the
-program made, whose wire-format inputs keep unknowns unknown, as in a real first preview.
+
+Policy config is `tools.policy_config`, the requests about resources `tools.analyzer_requests`,
+the protocol's terms `tools.analyzer_terms`.
 """
 
 from __future__ import annotations
@@ -21,45 +22,26 @@ import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 import grpc
-import jsonschema
 import yaml
-from google.protobuf import empty_pb2, json_format, struct_pb2, text_format
-from pulumi.runtime.proto import alias_pb2, analyzer_pb2, analyzer_pb2_grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from . import pack_environment
-from .mistakes import did_you_mean
-from .mock_engine import STACK_TYPE, Registration
-
-ENFORCEMENT_LEVELS = {
-    "advisory": analyzer_pb2.ADVISORY,
-    "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE,
-    "disabled": analyzer_pb2.DISABLED,
-}
-_LEVEL_NAMES = {number: name for name, number in ENFORCEMENT_LEVELS.items()}
-
-SEVERITIES = {
-    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
-    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
-    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
-    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
-    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
-}
+from .analyzer_requests import analyze_request
+from .analyzer_terms import (LEVEL_NAMES, SEVERITIES, PackInfo, PolicyConfig, PolicyPackError, Violation,
+                             pack_info)
+from .mock_engine import STACK_TYPE
+from .policy_config import configure_request, reconcile_policy_config
 
 # What a DIY-backend CLI passes as the organization (PULUMI_ORGANIZATION).
 DIY_ORGANIZATION = "organization"
 
 # How long a pack may take to print its port: imports of pulumi, grpc and the policies.
 PACK_START_TIMEOUT_SECONDS = 120
-
-
-class PolicyPackError(Exception):
-    """The pack could not be started, configured or run; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -76,357 +58,6 @@ class StackContext:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Stack tags (the CLI adds pulumi:project, pulumi:runtime, pulumi:description)."""
 
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    """One policy as the pack describes it in GetAnalyzerInfo."""
-
-    name: str
-    description: str
-    enforcement_level: str
-    severity: str
-    remediation_steps: str
-    url: str
-    display_name: str
-    tags: tuple[str, ...]
-    framework: Mapping[str, str]
-    config_schema: Mapping[str, Any]
-    """JSON schema of the policy's config object (`properties`, `required`)."""
-    policy_type: str
-    """resource or stack."""
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    name: str
-    version: str
-    description: str
-    policies: tuple[PolicyInfo, ...]
-    initial_config: Mapping[str, "PolicyConfig"]
-
-    def policy(self, name: str) -> Optional[PolicyInfo]:
-        return next((p for p in self.policies if p.name == name), None)
-
-
-@dataclass(frozen=True)
-class PolicyConfig:
-    """One entry of a policy pack config: an enforcement level ("" if unset) and properties."""
-
-    enforcement_level: str = ""
-    properties: Mapping[str, Any] = field(default_factory=dict)
-    where: str = field(default="", compare=False)
-    """`file:line` of the entry in the policy config file ("" when not from a file)."""
-    property_lines: Mapping[str, str] = field(default_factory=dict, compare=False)
-    """`file:line` of each property."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    policy_name: str
-    policy_pack: str
-    policy_pack_version: str
-    enforcement_level: str
-    severity: str
-    urn: str
-    description: str
-    message: str
-
-    @property
-    def mandatory(self) -> bool:
-        return self.enforcement_level == "mandatory"
-
-
-# --- Policy pack config (`--policy-pack-config FILE.json`) ----------------------------------
-
-
-def json_key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """The 1-based line of each object key in a JSON text, by its path of keys (`("policy", "option")`).
-
-    The policy config is JSON, whose parsers keep no positions; a mistake should still name its line."""
-    lines: dict[tuple[str, ...], int] = {}
-    path: list[Any] = []  # one entry per open container: its current key (None in arrays, or before one)
-    index, line, pending = 0, 1, None  # pending: the last string, while only whitespace follows it
-    while index < len(text):
-        char = text[index]
-        if char == '"':
-            end = index + 1
-            while end < len(text) and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            pending = (text[index + 1:end], line)
-            index = end + 1
-            continue
-        if char == "\n":
-            line += 1
-        elif char == ":" and pending is not None and path:
-            path[-1] = pending[0]
-            lines.setdefault(tuple(k for k in path if k is not None), pending[1])
-        elif char in "{[":
-            path.append(None)
-        elif char in "}]" and path:
-            path.pop()
-        if not char.isspace():
-            pending = None
-        index += 1
-    return lines
-
-
-def parse_policy_config(text: str, source: str = "policy config") -> dict[str, PolicyConfig]:
-    """Parses the CLI's policy config JSON: `{"name"|"all": "level" | {"enforcementLevel": ..., props}}`."""
-    if not text.strip():
-        return {}
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PolicyPackError(f"{source}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from error
-    if not isinstance(raw, dict):
-        raise PolicyPackError(f"{source}:1: must be a JSON object keyed by policy name or 'all'")
-    key_lines = json_key_lines(text)
-    at = lambda *path: f"{source}:{key_lines[path]}" if path in key_lines else source  # noqa: E731
-    allowed = ", ".join(ENFORCEMENT_LEVELS)
-    result: dict[str, PolicyConfig] = {}
-    for name, value in raw.items():
-        if isinstance(value, str):
-            level, properties = value, {}
-        elif isinstance(value, dict):
-            properties = dict(value)
-            level = properties.pop("enforcementLevel", "")
-            if not isinstance(level, str):
-                raise PolicyPackError(f"{at(name, 'enforcementLevel')}: {name}.enforcementLevel = {level!r}: "
-                                      f"must be one of {allowed}")
-        else:
-            raise PolicyPackError(f"{at(name)}: {name} = {value!r}: must be an enforcement level or an object")
-        if level and level not in ENFORCEMENT_LEVELS:
-            raise PolicyPackError(f"{at(name)}: {name} enforcement level {level!r}: must be one of {allowed}")
-        if level or properties:
-            result[name] = PolicyConfig(level, properties, at(name), {k: at(name, k) for k in properties})
-    return result
-
-
-def load_policy_config(path: Path) -> dict[str, PolicyConfig]:
-    try:
-        text = Path(path).read_text()
-    except IsADirectoryError:
-        raise PolicyPackError(f"policy config {path}: is a folder, not a JSON file") from None
-    except UnicodeDecodeError as error:
-        raise PolicyPackError(f"policy config {path}: not UTF-8 text ({error.reason})") from None
-    except OSError as error:
-        raise PolicyPackError(f"policy config {path}: {error.strerror}") from error
-    return parse_policy_config(text, str(path))
-
-
-def _apply_config(result: dict[str, PolicyConfig], given: Mapping[str, PolicyConfig]) -> None:
-    everything = given.get("all")
-    if everything and everything.enforcement_level:
-        for name, config in list(result.items()):
-            result[name] = PolicyConfig(everything.enforcement_level, config.properties)
-    for name, config in given.items():
-        if name == "all":  # applied above; the CLI sends no policy of that name
-            continue
-        current = result.get(name, PolicyConfig())
-        result[name] = PolicyConfig(
-            config.enforcement_level or current.enforcement_level,
-            {**current.properties, **config.properties},
-        )
-
-
-def _unknown_entries(info: PackInfo, given: Mapping[str, PolicyConfig]) -> list[str]:
-    """Policies the pack does not have and options a policy's schema does not declare: the CLI
-    would send them and the pack ignore them, so a typo (`excludFor`) would silently do nothing."""
-    names = [p.name for p in info.policies]
-    problems = []
-    for name, config in given.items():
-        where = config.where or "policy config"
-        if name == "all":
-            if config.properties:
-                problems.append(f"{where}: 'all' takes an enforcement level only, not options")
-            continue
-        policy = info.policy(name)
-        if policy is None:
-            problems.append(f"{where}: unknown policy {name!r} in pack {info.name}{did_you_mean(name, names)}")
-            continue
-        options = list((policy.config_schema.get("properties") or {}))
-        for option in config.properties:
-            if option not in options:
-                known = f" (its options: {', '.join(sorted(options))})" if options else " (it takes no options)"
-                problems.append(f"{config.property_lines.get(option, where)}: unknown option {option!r} for policy "
-                                f"{name}{did_you_mean(option, options)}{known}")
-    return problems
-
-
-def reconcile_policy_config(info: PackInfo, given: Mapping[str, PolicyConfig]) -> dict[str, PolicyConfig]:
-    """The config the CLI sends in Configure: schema defaults, then the pack's initial config,
-    then the file (`all` first, then per policy); validated against each policy's schema.
-    Unknown policies and options are refused first, with "did you mean"."""
-    unknown = _unknown_entries(info, given)
-    if unknown:
-        raise PolicyPackError("invalid policy pack config:\n" + "\n".join(f"  - {p}" for p in unknown))
-    result = {
-        p.name: PolicyConfig(
-            p.enforcement_level,
-            {k: s["default"] for k, s in (p.config_schema.get("properties") or {}).items() if "default" in s},
-        )
-        for p in info.policies
-    }
-    _apply_config(result, info.initial_config)
-    _apply_config(result, given)
-
-    problems = []
-    for policy in info.policies:
-        schema = {"type": "object", **{k: v for k, v in policy.config_schema.items() if v}}
-        validator = jsonschema.Draft7Validator(schema)
-        for error in validator.iter_errors(dict(result[policy.name].properties)):
-            where = ".".join(str(p) for p in error.absolute_path) or "(config)"
-            entry = given.get(policy.name)
-            located = entry.property_lines.get(str(error.absolute_path[0]), entry.where) if (
-                entry and error.absolute_path) else (entry.where if entry else "")
-            problems.append(f"{located + ': ' if located else ''}{policy.name}: {where}: {error.message}")
-    for name, config in result.items():
-        if not config.enforcement_level:
-            problems.append(f"{name}: no enforcement level (set one for it, or for 'all')")
-    if problems:
-        raise PolicyPackError("invalid policy pack config:\n" + "\n".join(f"  - {p}" for p in problems))
-    return result
-
-
-def pack_info(response: analyzer_pb2.AnalyzerInfo, version: str = "", description: str = "") -> PackInfo:
-    """A GetAnalyzerInfo answer; the CLI prefers PulumiPolicy.yaml's version and description."""
-    return PackInfo(
-        name=response.name,
-        version=version or response.version,
-        description=response.description or description,
-        policies=tuple(sorted((_policy_info(p) for p in response.policies), key=lambda p: p.name)),
-        initial_config={
-            name: PolicyConfig(_LEVEL_NAMES[c.enforcementLevel], json_format.MessageToDict(c.properties))
-            for name, c in response.initialConfig.items()
-        },
-    )
-
-
-def configure_request(reconciled: Mapping[str, PolicyConfig]) -> analyzer_pb2.ConfigureAnalyzerRequest:
-    """The Configure request for a reconciled config: one entry per policy."""
-    request = analyzer_pb2.ConfigureAnalyzerRequest()
-    for name, config in reconciled.items():
-        entry = request.policyConfig[name]
-        entry.enforcementLevel = ENFORCEMENT_LEVELS[config.enforcement_level]
-        entry.properties.update(dict(config.properties))
-    return request
-
-
-# --- Requests --------------------------------------------------------------------------------
-
-
-def _without_internal_keys(properties: Optional[struct_pb2.Struct]) -> struct_pb2.Struct:
-    # The CLI marshals with SkipInternalKeys: top-level `__`-prefixed keys never reach a pack.
-    if properties is None:
-        return struct_pb2.Struct()
-    if not any(key.startswith("__") for key in properties.fields):
-        return properties
-    cleaned = struct_pb2.Struct()
-    for key, value in properties.fields.items():
-        if not key.startswith("__"):
-            cleaned.fields[key].CopyFrom(value)
-    return cleaned
-
-
-def alias_urns(registration: Registration, urn_for: Callable[[str, str, str], str]) -> list[str]:
-    """Alias URNs as the engine computes them from the SDK's alias specs.
-
-    `urn_for(parent_urn, type, name)` builds a URN in the current stack and project.
-    """
-    urns = []
-    for entry in registration.aliases:
-        if entry.startswith("urn:pulumi:"):
-            urns.append(entry)
-            continue
-        alias = text_format.Parse(entry, alias_pb2.Alias())
-        if alias.WhichOneof("alias") == "urn":
-            urns.append(alias.urn)
-            continue
-        spec = alias.spec
-        parent = "" if spec.noParent else (spec.parentUrn or registration.parent)
-        urn = urn_for(parent, spec.type or registration.type, spec.name or registration.name)
-        if spec.stack or spec.project:
-            stack, project, rest = urn[len("urn:pulumi:"):].split("::", 2)
-            urn = "urn:pulumi:" + "::".join([spec.stack or stack, spec.project or project, rest])
-        urns.append(urn)
-    return urns
-
-
-def resource_options(
-    registration: Registration, aliases: Sequence[str] = ()
-) -> analyzer_pb2.AnalyzerResourceOptions:
-    return analyzer_pb2.AnalyzerResourceOptions(
-        protect=registration.protect,
-        ignoreChanges=registration.ignore_changes,
-        deleteBeforeReplace=registration.delete_before_replace,
-        # The registration keeps the flag, not whether it was set; a set flag was certainly defined.
-        deleteBeforeReplaceDefined=registration.delete_before_replace,
-        aliases=aliases,
-        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
-        parent=registration.parent,
-    )
-
-
-def analyzer_resource(
-    registration: Registration,
-    provider: Optional[analyzer_pb2.AnalyzerProviderResource] = None,
-    aliases: Sequence[str] = (),
-) -> analyzer_pb2.AnalyzerResource:
-    """The AnalyzeStack view of a resource: inputs, options, parent, dependencies, provider.
-
-    Properties with no dependencies are left out of `propertyDependencies`, as the CLI does.
-    """
-    return analyzer_pb2.AnalyzerResource(
-        type=registration.type,
-        urn=registration.urn,
-        name=registration.name,
-        properties=_without_internal_keys(registration.raw_inputs),
-        options=resource_options(registration, aliases),
-        provider=provider,
-        parent=registration.parent,
-        dependencies=registration.dependencies,
-        propertyDependencies={
-            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
-            for key, urns in registration.property_dependencies.items()
-            if urns
-        },
-    )
-
-
-def analyze_request(resource: analyzer_pb2.AnalyzerResource) -> analyzer_pb2.AnalyzeRequest:
-    """The Analyze view of a resource: AnalyzeRequest has no parent/dependency fields of its own."""
-    return analyzer_pb2.AnalyzeRequest(
-        type=resource.type,
-        urn=resource.urn,
-        name=resource.name,
-        properties=resource.properties,
-        options=resource.options,
-        provider=resource.provider if resource.HasField("provider") else None,
-    )
-
-
-def provider_resource(registration: Registration) -> analyzer_pb2.AnalyzerProviderResource:
-    return analyzer_pb2.AnalyzerProviderResource(
-        type=registration.type,
-        urn=registration.urn,
-        name=registration.name,
-        properties=_without_internal_keys(registration.raw_inputs),
-    )
-
-
-def default_provider(package: str, config: Mapping[str, str]) -> tuple[str, dict[str, str]]:
-    """The name and inputs the engine gives a package's default provider: `default_10_2_0` for
-    pulumi-gcp 10.2.0, configured by the stack's `<package>:*` keys and the plugin version."""
-    inputs = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{package}:")}
-    try:
-        version = metadata.version(f"pulumi-{package}")
-    except metadata.PackageNotFoundError:
-        return "default", inputs
-    inputs["version"] = version
-    return "default_" + version.replace(".", "_").replace("-", "_").replace("+", "_"), inputs
-
-
-# --- The pack process --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -678,7 +309,7 @@ class PolicyAnalyzer:
                     policy_name=d.policyName,
                     policy_pack=d.policyPackName or info.name,
                     policy_pack_version=info.version or d.policyPackVersion,
-                    enforcement_level=_LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
+                    enforcement_level=LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
                     severity=severity,
                     urn=d.urn or analyzed_urn,
                     description=d.description,
@@ -691,21 +322,3 @@ class PolicyAnalyzer:
 def _with_urn(violation: Violation, urn: str) -> Violation:
     return Violation(**{**violation.__dict__, "urn": urn})
 
-
-def _policy_info(p: analyzer_pb2.PolicyInfo) -> PolicyInfo:
-    schema = json_format.MessageToDict(p.configSchema) if p.HasField("configSchema") else {}
-    return PolicyInfo(
-        name=p.name,
-        description=p.description,
-        enforcement_level=_LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
-        severity=SEVERITIES.get(p.severity, ""),
-        remediation_steps=p.remediation_steps,
-        url=p.url,
-        display_name=p.displayName,
-        tags=tuple(p.tags),
-        framework=json_format.MessageToDict(p.framework) if p.HasField("framework") else {},
-        config_schema=schema,
-        policy_type={analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}.get(
-            p.policy_type, ""
-        ),
-    )

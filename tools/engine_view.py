@@ -16,8 +16,9 @@ from typing import Any, Callable, Optional
 from google.protobuf import struct_pb2
 from pulumi.runtime import settings as pulumi_settings
 
-from . import analyzer_client
-from .analyzer_client import PolicyAnalyzer, PolicyConfig, StackContext, Violation
+from . import analyzer_requests
+from .analyzer_client import PolicyAnalyzer, StackContext
+from .analyzer_terms import PolicyConfig, Violation
 from .mock_engine import STACK_TYPE, Registration
 
 
@@ -56,16 +57,16 @@ class EngineView:
         package = registration.type.split(":", 1)[0]
         if registration.provider:
             explicit = self._by_urn.get(registration.provider.rsplit("::", 1)[0])
-            provider = analyzer_client.provider_resource(explicit) if explicit else None
+            provider = analyzer_requests.provider_resource(explicit) if explicit else None
         elif registration.custom and package != "pulumi":
             if package not in self._default_providers:
-                name, inputs = analyzer_client.default_provider(package, self.context.config)
+                name, inputs = analyzer_requests.default_provider(package, self.context.config)
                 self._default_providers[package] = _synthetic(
                     f"{self._prefix}pulumi:providers:{package}::{name}", f"pulumi:providers:{package}", name,
                     inputs, custom=True,
                 )
                 added.append((self._default_providers[package], None))
-            provider = analyzer_client.provider_resource(self._default_providers[package])
+            provider = analyzer_requests.provider_resource(self._default_providers[package])
         added.append((registration, provider))
         self.entries.extend(added)
         return added
@@ -127,8 +128,8 @@ class AnalysisAsRegistered:
             self._error = error
 
     def _submit(self, registration: Registration, provider: Any, monitor) -> None:
-        resource = analyzer_client.analyzer_resource(
-            registration, provider, analyzer_client.alias_urns(registration, monitor.make_urn))
+        resource = analyzer_requests.analyzer_resource(
+            registration, provider, analyzer_requests.alias_urns(registration, monitor.make_urn))
         self.resources.append(resource)
         self._submitted.append(self.pack.submit(resource))
 

@@ -29,11 +29,13 @@ from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 
 from cmek_ml.policy_pack import policy_pack_dir
 from cmek_ml.settings import ConfigError
-from . import analyzer_client, mock_engine, stack_config
-from .analyzer_client import PackInfo, PolicyAnalyzer, PolicyConfig, PolicyPackError, StackContext, Violation
+from . import mock_engine, stack_config
+from .analyzer_client import PolicyAnalyzer, StackContext
+from .analyzer_terms import PackInfo, PolicyConfig, PolicyPackError, Violation
 from .engine_view import AnalysisAsRegistered, EngineView  # noqa: F401  (EngineView: used by bench/)
 from .mistakes import Location, Mistake, UserMistakes, display_path
 from .mock_engine import ProgramRun, Registration
+from .policy_config import load_policy_config
 from .preview_render import (  # noqa: F401  (the renderers are part of this module's interface)
     SECRET_DISPLAY, UNKNOWN_DISPLAY, display_inputs, display_value, render_json, render_mistakes_json, render_text,
     render_tree,
@@ -134,7 +136,7 @@ def analyze(
     """Runs `body` as a Pulumi program in preview mode with `config`, the pack analyzing each
     resource as it registers, then the whole stack. The pack process is always stopped."""
     given: dict[str, PolicyConfig] = (
-        analyzer_client.load_policy_config(policy_config_path) if policy_config_path else {}
+        load_policy_config(policy_config_path) if policy_config_path else {}
     )
     pack = PolicyAnalyzer(pack_dir, context)
     analysis = AnalysisAsRegistered(pack, given, context)

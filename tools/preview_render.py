@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 
-from .analyzer_client import Violation
+from .analyzer_terms import Violation
 from .mistakes import Mistake, display_path
 from .mock_engine import STACK_TYPE, Registration
 

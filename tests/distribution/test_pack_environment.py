@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tools import pack_environment
-from tools.analyzer_client import PolicyPackError, PolicyPackProject
+from tools.analyzer_client import PolicyPackProject
+from tools.analyzer_terms import PolicyPackError
 
 PULUMI_PIN = f"pulumi=={metadata.version('pulumi')}"
 

@@ -22,7 +22,7 @@ from typing import Iterator
 
 import pytest
 
-from tools import analyzer_client
+from tools import analyzer_requests
 from tools.analyzer_client import PolicyAnalyzer, StackContext
 from tools.mock_engine import Registration
 
@@ -192,7 +192,7 @@ def test_the_pack_runs_from_its_own_requirements_alone(installed_pack):
             dependencies=[], property_dependencies={}, inputs={"location": "EU"}, aliases=[],
             retain_on_delete=False, delete_before_replace=False, replace_on_changes=[], ignore_changes=[],
             provider="", raw_inputs=_struct({"location": "EU"}))
-        violations = analyzer.analyze(analyzer_client.analyzer_resource(bucket))
+        violations = analyzer.analyze(analyzer_requests.analyzer_resource(bucket))
     assert [(v.policy_name, v.enforcement_level) for v in violations] == [("gcp-storage-bucket-cmek", "mandatory")]
 
 

@@ -25,7 +25,8 @@ if str(PACK_DIR) not in sys.path:
 import cmek_policies  # noqa: E402  (needs the pack folder on sys.path, as the CLI has it)
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: E402
 
-from tools import analyzer_client  # noqa: E402
+from tools import policy_config  # noqa: E402
+from tools.analyzer_terms import pack_info  # noqa: E402
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
 PACK_VERSION = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())["version"]
@@ -45,9 +46,9 @@ def configure_request(pack_config: Mapping[str, Any]) -> pb.ConfigureAnalyzerReq
     """What the CLI sends for `--policy-pack-config`, reconciled as the offline preview does it."""
     servicer = _PolicyAnalyzerServicer(
         cmek_policies.PACK_NAME, PACK_VERSION, cmek_policies.ALL_POLICIES, cmek_policies.ENFORCEMENT_LEVEL)
-    info = analyzer_client.pack_info(servicer.GetAnalyzerInfo(empty_pb2.Empty(), None))
-    given = analyzer_client.parse_policy_config(json.dumps(pack_config))
-    return analyzer_client.configure_request(analyzer_client.reconcile_policy_config(info, given))
+    info = pack_info(servicer.GetAnalyzerInfo(empty_pb2.Empty(), None))
+    given = policy_config.parse_policy_config(json.dumps(pack_config))
+    return policy_config.configure_request(policy_config.reconcile_policy_config(info, given))
 
 
 @dataclass(frozen=True)

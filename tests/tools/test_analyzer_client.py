@@ -14,8 +14,8 @@ import pulumi_gcp as gcp
 import pytest
 from pulumi.runtime import rpc
 
-from tools import analyzer_client, preview
-from tools.analyzer_client import PackInfo, PolicyConfig, PolicyInfo, PolicyPackError
+from tools import analyzer_client, analyzer_requests, preview
+from tools.analyzer_terms import PolicyPackError
 
 ECHO_PACK = Path(__file__).resolve().parent / "echo_pack"
 STACK_URN = "urn:pulumi:dev::cmek-ml::pulumi:pulumi:Stack::cmek-ml-dev"
@@ -206,74 +206,14 @@ def test_a_folder_without_pulumipolicy_yaml_is_not_a_pack(tmp_path):
 def test_property_dependencies_without_urns_are_left_out_as_the_cli_does(run_component):
     run = run_component(lambda: Zone("z"), preview=True)
     bucket = run.one("gcp:storage/bucket:Bucket", "z-bucket")
-    resource = analyzer_client.analyzer_resource(bucket)
+    resource = analyzer_requests.analyzer_resource(bucket)
     assert set(resource.propertyDependencies) == {"encryption"}
     assert list(resource.propertyDependencies["encryption"].urns) == [KEY_URN]
     assert resource.parent == resource.options.parent == ZONE_URN
     assert list(resource.dependencies) == [KEY_URN]
-    request = analyzer_client.analyze_request(resource)
+    request = analyzer_requests.analyze_request(resource)
     assert (request.urn, request.type, request.name) == (BUCKET_URN, "gcp:storage/bucket:Bucket", "z-bucket")
     assert request.properties == resource.properties
-
-
-# --- Policy pack config ----------------------------------------------------------------------------
-
-
-def _info(*policies: PolicyInfo, initial=None) -> PackInfo:
-    return PackInfo(name="p", version="1.0.0", description="", policies=policies, initial_config=initial or {})
-
-
-def _policy(name: str, level: str = "advisory", schema=None) -> PolicyInfo:
-    return PolicyInfo(name=name, description=name, enforcement_level=level, severity="high",
-                      remediation_steps="", url="", display_name="", tags=(), framework={},
-                      config_schema=schema or {}, policy_type="resource")
-
-
-def test_policy_config_file_format_is_the_clis():
-    parsed = analyzer_client.parse_policy_config(json.dumps({
-        "all": "mandatory",
-        "a": {"enforcementLevel": "advisory", "excludeFor": ["legacy-.*"]},
-        "b": {"excludeFor": []},
-        "c": {},
-    }))
-    assert parsed == {
-        "all": PolicyConfig("mandatory", {}),
-        "a": PolicyConfig("advisory", {"excludeFor": ["legacy-.*"]}),
-        "b": PolicyConfig("", {"excludeFor": []}),
-    }
-
-
-@pytest.mark.parametrize("text, expected", [
-    ('{"a": "strict"}', "a enforcement level 'strict': must be one of advisory, mandatory, remediate, disabled"),
-    ('{"a": {"enforcementLevel": 3}}', "a.enforcementLevel = 3"),
-    ('{"a": 3}', "a = 3: must be an enforcement level or an object"),
-    ('["all"]', "must be a JSON object"),
-    ("{", "not valid JSON"),
-])
-def test_invalid_policy_config_names_the_entry_and_what_is_allowed(text, expected):
-    with pytest.raises(PolicyPackError, match=expected.replace("(", r"\(").replace(")", r"\)")):
-        analyzer_client.parse_policy_config(text)
-
-
-def test_reconcile_applies_defaults_then_initial_config_then_all_then_each_policy():
-    schema = {"properties": {"excludeFor": {"type": "array", "items": {"type": "string"}, "default": []},
-                             "strict": {"type": "boolean", "default": True}}}
-    info = _info(_policy("a", schema=schema), _policy("b", "mandatory"), _policy("c"),
-                 initial={"c": PolicyConfig("disabled", {})})
-    given = {"all": PolicyConfig("mandatory"), "a": PolicyConfig("advisory", {"excludeFor": ["x"]})}
-    reconciled = analyzer_client.reconcile_policy_config(info, given)
-    assert reconciled["a"] == PolicyConfig("advisory", {"excludeFor": ["x"], "strict": True})
-    assert reconciled["b"] == PolicyConfig("mandatory", {})
-    assert reconciled["c"] == PolicyConfig("mandatory", {})  # `all` from the file beats the pack's initial config
-    assert set(reconciled) == {"a", "b", "c"}  # `all` is expanded, never sent as a policy
-    assert analyzer_client.reconcile_policy_config(info, {})["c"] == PolicyConfig("disabled", {})
-
-
-def test_reconcile_validates_properties_against_the_policy_schema():
-    schema = {"properties": {"excludeFor": {"type": "array", "items": {"type": "string"}}}}
-    info = _info(_policy("a", schema=schema))
-    with pytest.raises(PolicyPackError, match="a: excludeFor: 'legacy' is not of type 'array'"):
-        analyzer_client.reconcile_policy_config(info, {"a": PolicyConfig("", {"excludeFor": "legacy"})})
 
 
 def test_alias_urns_from_urns_and_specs_of_any_stack(run_component):
@@ -281,7 +221,7 @@ def test_alias_urns_from_urns_and_specs_of_any_stack(run_component):
     key = run.one("gcp:kms/cryptoKey:CryptoKey", "z-key")
     old_urn = "urn:pulumi:dev::cmek-ml::gcp:kms/cryptoKey:CryptoKey::legacy"
     key.aliases = [old_urn, 'spec {\n  name: "moved"\n  stack: "staging"\n  project: "old-ml"\n}\n']
-    assert analyzer_client.alias_urns(key, run.monitor.make_urn) == [
+    assert analyzer_requests.alias_urns(key, run.monitor.make_urn) == [
         old_urn,
         "urn:pulumi:staging::old-ml::cmek-ml:test:Zone$gcp:kms/cryptoKey:CryptoKey::moved",
     ]
