@@ -12,8 +12,10 @@ AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS). An `audit:` block for AWS:
       fields: {kmsKeyArn: KmsKeyId}    # catalogue path -> API path, only where the API's PascalCase differs
       missing: [ServerSideEncryptionConfigurationNotFoundError]   # errors that mean "no configuration"
       global: true                     # listed once, not per region (S3)
-      list: {..., where: {FileSystemType: LUSTRE}}   # only the listed items with these values (one API, several types)
+      list: {..., where: {FileSystemType: LUSTRE}}   # only the listed items with this value (or one of a list;
+                                       # null: the field is absent), when one API lists several catalogue types
       list: {..., item: TableName}     # the listing answers bare names: each becomes {TableName: name}
+      describe: {..., with: {AttributeNames: [KmsMasterKeyId]}}   # fixed parameters of every describe call
       values: {Table.SSEDescription.Status: {ENABLED: true}}   # API enum values read as the Pulumi input's
       single: [cluster.encryptionConfig]   # a list the model caps at one element, read as that element
       ignore: [Table.Replicas]         # API subtrees the audit does not judge (each says why in the catalogue)
@@ -209,7 +211,8 @@ class AwsAudit:
             pages = [getattr(client, call.method())(**params)]
         for page in pages:
             listed = [{spec["item"]: item} if "item" in spec else item for item in page.get(items, [])]
-            yield from (item for item in listed if all(item.get(k) == v for k, v in where.items()))
+            yield from (item for item in listed if all(item.get(k) in (v if isinstance(v, list) else [v])
+                                                        for k, v in where.items()))
 
     def _describe(self, audited: AuditedType, summary: Mapping[str, Any], region: str) -> tuple[dict, str]:
         """The resource as the API describes it, and a note when the API said it has no configuration."""
@@ -217,7 +220,7 @@ class AwsAudit:
         if not spec:
             return dict(summary), ""
         call = Call.parse(spec["call"])
-        params = {name: summary[field] for name, field in spec.get("params", {}).items()}
+        params = {**spec.get("with", {}), **{name: summary[field] for name, field in spec.get("params", {}).items()}}
         try:
             answer = getattr(self.client(call.service, region), call.method())(**params)
         except boto_errors.ClientError as error:

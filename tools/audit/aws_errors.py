@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from botocore import exceptions as boto_errors
+from botocore.parsers import ResponseParserError
 
 from .model import AuditError
 
@@ -67,4 +68,6 @@ def not_checked_reason(error: Exception, action: str) -> str:
         return f"{action}: endpoint unreachable ({error})"
     if isinstance(error, boto_errors.BotoCoreError):
         return f"{action} failed: {error}"
+    if isinstance(error, ResponseParserError):  # not a BotoCoreError: e.g. an HTML error page from a proxy
+        return f"{action}: the endpoint's answer could not be parsed ({str(error).splitlines()[0][:160]})"
     raise error

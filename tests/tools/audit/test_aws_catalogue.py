@@ -78,7 +78,8 @@ def test_audit_block_matches_botocore_model(audited):
         assert limit.get("min", 20) <= block["list"]["page_size"] <= limit.get("max", 100)
     for field, value in block["list"].get("where", {}).items():
         enum = items.member.members[field].metadata.get("enum")
-        assert enum and value in enum, f"{field}: {value} is not one of {enum}"
+        values = {v for v in (value if isinstance(value, list) else [value]) if v is not None}
+        assert enum and values <= set(enum), f"{field}: {values} not in {enum}"
     if "since" in block["list"]:
         assert block["list"]["since"] in listing.input_shape.members
     document = set(items.member.members) if isinstance(items.member, StructureShape) else set()
@@ -91,6 +92,8 @@ def test_audit_block_matches_botocore_model(audited):
                 assert items.member.type_name == "string" and field == block["list"]["item"]
             else:
                 assert field in items.member.members, f"{field} is not in {listing.name}'s {items.member.name}"
+        for param in block["describe"].get("with", {}):
+            assert param in describe.input_shape.members
         described = describe.output_shape
         document |= set(described.members)
     identifier = str(block["id"])

@@ -58,3 +58,16 @@ def test_eks_clusters_listed_by_name(aws_env, audit):
     run = audit("--cloud", "aws", "--format", "json")
     found = {f["resource"]: f["field"] for f in run.json["findings"] if f["resource_type"] == "aws:eks/cluster:Cluster"}
     assert found == {"arn:aws:eks:us-east-1:123456789012:cluster/ml-no-envelope": "cluster.encryptionConfig.provider.keyArn"}
+
+
+def _found(run, token: str) -> dict[str, str]:
+    return {f["resource"]: f["field"] for f in run.json["findings"] if f["resource_type"] == token}
+
+
+def test_sqs_queues(aws_env, audit):
+    key = _key()
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.create_queue(QueueName="events-customer", Attributes={"KmsMasterKeyId": key})
+    sqs.create_queue(QueueName="events-sse-sqs", Attributes={"SqsManagedSseEnabled": "true"})
+    run = audit("--cloud", "aws", "--format", "json")
+    assert _found(run, "aws:sqs/queue:Queue") == {"arn:aws:sqs:us-east-1:123456789012:events-sse-sqs": "Attributes.KmsMasterKeyId"}

@@ -99,3 +99,57 @@ def test_dynamodb_encryption_status_replicas_and_aws_managed_keys():
     assert _names(report) == {("disabled", "Table.SSEDescription.Status"),
                               ("aws-managed", "Table.SSEDescription.KMSMasterKeyArn")}
     assert report.resources_checked == 3 and not report.not_checked
+
+
+def test_backup_vaults_by_vault_type():
+    """One ListBackupVaults feeds two entries; moto 5.2 answers neither VaultType nor EncryptionKeyArn."""
+    standard, air_gapped = "aws:backup/vault:Vault", "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"
+    audit = StubbedAudit({standard, air_gapped})
+    backup, kms = audit.stub("backup"), audit.stub("kms")
+
+    def vault(name: str, key: str, vault_type: str | None) -> dict:
+        found = {"BackupVaultName": name, "BackupVaultArn": f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{name}",
+                 "CreationDate": CREATED, "EncryptionKeyArn": key}
+        return {**found, "VaultType": vault_type} if vault_type else found
+
+    vaults = [vault("customer", CUSTOMER_KEY, "BACKUP_VAULT"), vault("aws-backup-key", AWS_MANAGED, None),
+              vault("air-gapped", AWS_MANAGED, "LOGICALLY_AIR_GAPPED_BACKUP_VAULT")]
+    for _ in range(2):  # each entry lists once
+        backup.add_response("list_backup_vaults", {"BackupVaultList": vaults}, {"MaxResults": 100})
+    customer_key(kms)
+    customer_key(kms, AWS_MANAGED, "AWS", AWS_MANAGED)
+    report = audit.run()
+    found = {(f.resource.rsplit(":", 1)[-1], f.resource_type, f.field) for f in report.findings}
+    assert found == {("aws-backup-key", standard, "EncryptionKeyArn"), ("air-gapped", air_gapped, "EncryptionKeyArn")}
+    assert report.resources_checked == 3
+
+
+def test_elasticache_replication_groups_and_serverless_caches():
+    groups, serverless = "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/serverlessCache:ServerlessCache"
+    audit = StubbedAudit({groups, serverless})
+    elasticache, kms = audit.stub("elasticache"), audit.stub("kms")
+
+    def group(name: str, encrypted: bool, key: str | None) -> dict:
+        found = {"ReplicationGroupId": name, "AtRestEncryptionEnabled": encrypted, "Status": "available",
+                 "ARN": f"arn:aws:elasticache:{REGION}:{ACCOUNT}:replicationgroup:{name}"}
+        return {**found, "KmsKeyId": key} if key else found
+
+    elasticache.add_response("describe_replication_groups", {"ReplicationGroups": [
+        group("rg-customer", True, CUSTOMER_KEY), group("rg-default-key", True, None), group("rg-plain", False, None)]},
+        {"MaxRecords": 100})
+    elasticache.add_response("describe_serverless_caches", {"ServerlessCaches": [
+        {"ServerlessCacheName": "sc-customer", "KmsKeyId": CUSTOMER_KEY, "ARN": f"arn:aws:elasticache:{REGION}:{ACCOUNT}:serverlesscache:sc-customer"},
+        {"ServerlessCacheName": "sc-owned", "ARN": f"arn:aws:elasticache:{REGION}:{ACCOUNT}:serverlesscache:sc-owned"}]}, {})
+    customer_key(kms)
+    report = audit.run()
+    found = {(f.resource.rsplit(":", 1)[-1], f.field) for f in report.findings}
+    assert found == {("rg-default-key", "KmsKeyId"), ("rg-plain", "AtRestEncryptionEnabled"), ("sc-owned", "KmsKeyId")}
+
+
+def test_an_unparseable_answer_is_not_checked():
+    """An HTML error page where XML was expected (moto 5.2 for DescribeServerlessCaches; a proxy in real life)."""
+    from botocore.parsers import ResponseParserError
+    from tools.audit import aws_errors
+    reason = aws_errors.not_checked_reason(ResponseParserError("Unable to parse response\n<html>"),
+                                           "elasticache:DescribeServerlessCaches")
+    assert reason == "elasticache:DescribeServerlessCaches: the endpoint's answer could not be parsed (Unable to parse response)"
