@@ -114,6 +114,19 @@ FAMILIES = {
         _row("Microsoft.Batch/batchAccounts", "batch-cmk", {"encryption": {
             "keySource": "Microsoft.KeyVault", "keyVaultProperties": {"keyIdentifier": KEY}}}),
         _row("Microsoft.Batch/batchAccounts", "batch-platform", {"encryption": {"keySource": "Microsoft.Batch"}})],
+    "microsoft.hdinsight/clusters": [
+        _row("Microsoft.HDInsight/clusters", "hdi-cmk", {"clusterVersion": "5.1", "osType": "Linux", "diskEncryptionProperties": {
+            "vaultUri": VAULT, "keyName": "hdi", "keyVersion": "0123", "encryptionAlgorithm": "RSA-OAEP",
+            "msiResourceId": _id("Microsoft.ManagedIdentity/userAssignedIdentities", "hdi")}}),
+        _row("Microsoft.HDInsight/clusters", "hdi-platform", {"clusterVersion": "5.1", "osType": "Linux"})],
+    "microsoft.operationalinsights/clusters": [
+        _row("Microsoft.OperationalInsights/clusters", "la-cmk", {"keyVaultProperties": {
+            "keyVaultUri": VAULT, "keyName": "logs", "keyVersion": ""}, "billingType": "Cluster"}),
+        _row("Microsoft.OperationalInsights/clusters", "la-platform", {"billingType": "Cluster"})],
+    "microsoft.cache/redisenterprise": [
+        _row("Microsoft.Cache/redisEnterprise", "redis-cmk", {"encryption": {"customerManagedKeyEncryption": {
+            "keyEncryptionKeyUrl": KEY, "keyEncryptionKeyIdentity": {"identityType": "userAssignedIdentity"}}}}),
+        _row("Microsoft.Cache/redisEnterprise", "redis-platform", {"minimumTlsVersion": "1.2"})],
 }
 
 
@@ -146,6 +159,11 @@ def test_ml_platform_types_are_judged_from_their_arm_payloads():
         ("adx-platform", "properties.keyVaultProperties.keyName"),
         ("adx-platform", "properties.keyVaultProperties.keyVaultUri"),
         ("batch-platform", "properties.encryption.keySource"),
+        ("hdi-platform", "properties.diskEncryptionProperties.keyName"),
+        ("hdi-platform", "properties.diskEncryptionProperties.vaultUri"),
+        ("la-platform", "properties.keyVaultProperties.keyName"),
+        ("la-platform", "properties.keyVaultProperties.keyVaultUri"),
+        ("redis-platform", "properties.encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl"),
     })
     # A serverless workspace has no managed disks or DBFS root: exempt, with the catalogue's reason.
     assert sorted((e.resource.rsplit("/", 1)[-1], e.field) for e in report.exemptions
@@ -164,7 +182,9 @@ def test_ml_platform_types_are_judged_from_their_arm_payloads():
             "azure-native:databricks:Workspace", "azure-native:dbforpostgresql:Server", "azure-native:dbformysql:Server",
             "azure-native:synapse:Workspace", "azure-native:eventhub:Namespace", "azure-native:servicebus:Namespace",
             "azure-native:search:Service", "azure-native:containerinstance:ContainerGroup", "azure-native:compute:Snapshot",
-            "azure-native:compute:DiskEncryptionSet", "azure-native:kusto:Cluster", "azure-native:batch:BatchAccount"} <= covered
+            "azure-native:compute:DiskEncryptionSet", "azure-native:kusto:Cluster", "azure-native:batch:BatchAccount",
+            "azure-native:hdinsight:Cluster", "azure-native:operationalinsights:Cluster",
+            "azure-native:redisenterprise:RedisEnterprise"} <= covered
     assert covered.isdisjoint(report.uncovered)
 
 
@@ -190,7 +210,9 @@ README_NAMES = {  # catalogue token -> how the README's "What it reads" names it
     "azure-native:dbforpostgresql:Server": "PostgreSQL", "azure-native:dbformysql:Server": "MySQL flexible servers",
     "azure-native:synapse:Workspace": "Synapse\nworkspaces", "azure-native:kusto:Cluster": "Data Explorer clusters",
     "azure-native:batch:BatchAccount": "Batch accounts", "azure-native:eventhub:Namespace": "Event Hubs",
-    "azure-native:servicebus:Namespace": "Service Bus namespaces",
+    "azure-native:servicebus:Namespace": "Service Bus namespaces", "azure-native:hdinsight:Cluster": "HDInsight clusters",
+    "azure-native:operationalinsights:Cluster": "Log Analytics dedicated clusters",
+    "azure-native:redisenterprise:RedisEnterprise": "Redis\nEnterprise caches",
 }
 
 
