@@ -128,6 +128,18 @@ def as_judged(doc: dict, audit: Mapping[str, Any]) -> dict:
     return doc
 
 
+def _token_pages(client: Any, call: Call, params: dict, page_size: Optional[int]) -> Iterator[dict]:
+    """Pages of an operation botocore has no paginator for (Athena ListWorkGroups), following NextToken."""
+    accepts_token = "NextToken" in client.meta.service_model.operation_model(call.operation).input_shape.members
+    params = {**params, **({"MaxResults": page_size} if page_size else {})}
+    while True:
+        page = getattr(client, call.method())(**params)
+        yield page
+        if not (accepts_token and page.get("NextToken")):
+            return
+        params = {**params, "NextToken": page["NextToken"]}
+
+
 def _node(doc: Any, segments: list[str]) -> Any:
     for segment in segments:
         doc = doc.get(segment) if isinstance(doc, dict) else None
@@ -208,7 +220,7 @@ class AwsAudit:
             paging = {"PageSize": spec["page_size"]} if spec.get("page_size") else {}
             pages = client.get_paginator(call.method()).paginate(**params, PaginationConfig=paging)
         else:
-            pages = [getattr(client, call.method())(**params)]
+            pages = _token_pages(client, call, params, spec.get("page_size"))
         for page in pages:
             listed = [{spec["item"]: item} if "item" in spec else item for item in page.get(items, [])]
             yield from (item for item in listed if all(item.get(k) in (v if isinstance(v, list) else [v])

@@ -71,6 +71,10 @@ def test_audit_block_matches_botocore_model(audited):
     listing = _operation(block["list"]["call"])
     items = listing.output_shape.members[block["list"]["items"]]
     assert isinstance(items, ListShape)
+    parsed = aws.Call.parse(block["list"]["call"])
+    if not SESSION.client(parsed.service).can_paginate(parsed.method()):  # the audit follows NextToken itself
+        assert "NextToken" in listing.output_shape.members or "NextToken" not in listing.input_shape.members
+        assert "page_size" not in block["list"] or "MaxResults" in listing.input_shape.members
     if "page_size" in block["list"]:
         key = next(k for k in ("MaxResults", "MaxRecords") if k in listing.input_shape.members)
         limit = listing.input_shape.members[key].metadata

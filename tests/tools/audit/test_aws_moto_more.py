@@ -71,3 +71,20 @@ def test_sqs_queues(aws_env, audit):
     sqs.create_queue(QueueName="events-sse-sqs", Attributes={"SqsManagedSseEnabled": "true"})
     run = audit("--cloud", "aws", "--format", "json")
     assert _found(run, "aws:sqs/queue:Queue") == {"arn:aws:sqs:us-east-1:123456789012:events-sse-sqs": "Attributes.KmsMasterKeyId"}
+
+
+def test_athena_workgroups(aws_env, audit):
+    key = _key()
+    athena = boto3.client("athena", region_name="us-east-1")
+
+    def results(option: str, kms: str | None = None) -> dict:
+        encryption = {"EncryptionOption": option, **({"KmsKey": kms} if kms else {})}
+        return {"ResultConfiguration": {"OutputLocation": "s3://acme-ml-results/", "EncryptionConfiguration": encryption}}
+
+    athena.create_work_group(Name="wg-customer", Configuration=results("SSE_KMS", key))
+    athena.create_work_group(Name="wg-sse-s3", Configuration=results("SSE_S3"))
+    run = audit("--cloud", "aws", "--format", "json")
+    found = _found(run, "aws:athena/workgroup:Workgroup")
+    assert found["arn:aws:athena:us-east-1:123456789012:workgroup/wg-sse-s3"] == (
+        "WorkGroup.Configuration.ResultConfiguration.EncryptionConfiguration.EncryptionOption")
+    assert "arn:aws:athena:us-east-1:123456789012:workgroup/wg-customer" not in found

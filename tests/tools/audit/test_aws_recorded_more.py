@@ -153,3 +153,28 @@ def test_an_unparseable_answer_is_not_checked():
     reason = aws_errors.not_checked_reason(ResponseParserError("Unable to parse response\n<html>"),
                                            "elasticache:DescribeServerlessCaches")
     assert reason == "elasticache:DescribeServerlessCaches: the endpoint's answer could not be parsed (Unable to parse response)"
+
+
+def test_athena_managed_results_and_spark_workgroups():
+    """Keys moto 5.2 does not keep: managed query results and a PySpark workgroup's customer content key."""
+    token = "aws:athena/workgroup:Workgroup"
+    audit = StubbedAudit({token})
+    athena, kms = audit.stub("athena"), audit.stub("kms")
+    configurations = {
+        "managed-no-key": {"ManagedQueryResultsConfiguration": {"Enabled": True}},
+        "spark-no-key": {"EngineVersion": {"SelectedEngineVersion": "PySpark engine version 3"}},
+        "spark-key": {"EngineVersion": {"SelectedEngineVersion": "PySpark engine version 3"},
+                      "CustomerContentEncryptionConfiguration": {"KmsKey": CUSTOMER_KEY}}}
+    names = list(configurations)  # two pages: botocore has no paginator for ListWorkGroups, the audit follows NextToken
+    athena.add_response("list_work_groups", {"WorkGroups": [{"Name": n, "State": "ENABLED"} for n in names[:2]],
+                                             "NextToken": "page-2"}, {"MaxResults": 50})
+    athena.add_response("list_work_groups", {"WorkGroups": [{"Name": n, "State": "ENABLED"} for n in names[2:]]},
+                        {"MaxResults": 50, "NextToken": "page-2"})
+    for name, configuration in configurations.items():
+        athena.add_response("get_work_group", {"WorkGroup": {"Name": name, "State": "ENABLED",
+                                                             "Configuration": configuration}}, {"WorkGroup": name})
+    customer_key(kms)
+    report = audit.run()
+    assert _names(report) == {
+        ("managed-no-key", "WorkGroup.Configuration.ManagedQueryResultsConfiguration.EncryptionConfiguration.KmsKey"),
+        ("spark-no-key", "WorkGroup.Configuration.CustomerContentEncryptionConfiguration.KmsKey")}
