@@ -206,7 +206,7 @@ def summarise_outputs(outputs: dict[str, Any]) -> list[str]:
         fields = ", ".join(value) if isinstance(value, dict) else ""
         line = f"  {key}: {len(leaves)} values, {unknown} unknown until created"
         if fields:
-            line += f" ({textwrap.shorten(fields, WIDTH - len(line) - 3, placeholder=', ...')})"
+            line += f" ({textwrap.shorten(fields, WIDTH - len(line) - 3, placeholder=' ...')})"
         lines.append(line)
     return lines
 

@@ -81,6 +81,8 @@ def test_outputs_are_summarised_and_a_flag_shows_them_all(dev, dev_text):
     section = dev_text[dev_text.index("Outputs (summary"):].split("\n\n")[0].splitlines()
     assert len(section) == 1 + len(dev.run.outputs)
     assert all(re.match(r"  \w+: \d+ values, \d+ unknown until created", line) for line in section[1:])
+    names = [re.search(r"\((.*)\)$", line).group(1) for line in section[1:]]
+    assert all(re.fullmatch(r"\w+(, \w+)*(, \.\.\.)?", listed) for listed in names), names  # "keys, ..." not "keys,, ..."
     full = preview.render_text(dev, all_outputs=True)
     assert full.count("\n") > dev_text.count("\n") + 20 and '"keyRings"' in full
 
