@@ -30,6 +30,7 @@ from typing import Callable
 from bench import generated_stack
 from tools import analyzer_requests, mock_engine, preview
 from tools.analyzer_client import PolicyAnalyzer
+from tools.mistakes import display_path
 from tools.policy_config import load_policy_config
 
 FLOOR_PACK = Path(__file__).resolve().parent / "floor_pack"
@@ -216,7 +217,7 @@ def main(argv=None) -> int:
     ]
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"\nMedians of {args.repeats} repeats; pack config {preview.project_relative(args.policy_config)}; "
+    print(f"\nMedians of {args.repeats} repeats; pack config {display_path(args.policy_config)}; "
           f"{os.cpu_count()} cores, load average {load} at the end.\n")
     print("| measure | figure | target | met |")
     print("| --- | --- | --- | --- |")

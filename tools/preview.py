@@ -363,9 +363,5 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m tools.preview
     return result.exit_code
 
 
-def project_relative(path: Path) -> str:
-    return display_path(path)
-
-
 if __name__ == "__main__":
     sys.exit(main())
